@@ -1,0 +1,3 @@
+"""The snippet engine: parse, run in a worker, cache, render into pages."""
+
+ENGINE_VERSION = "1"

@@ -1,0 +1,38 @@
+"""Per-run records that survive the worker's module purge between snippets.
+
+Outside the engine (a snippet run with plain ``python``) the records are
+simply kept in memory and never read.
+"""
+
+from __future__ import annotations
+
+_glue: dict[str, str] = {}
+_images: list[tuple[str, int]] = []
+_chunk = 0
+
+
+def reset() -> None:
+    global _chunk
+    _glue.clear()
+    _images.clear()
+    _chunk = 0
+
+
+def set_chunk(index: int) -> None:
+    global _chunk
+    _chunk = index
+
+
+def record_glue(name: str, value) -> None:
+    if name in _glue:
+        raise ValueError(f"glue name used twice in one snippet: {name!r}")
+    _glue[name] = value if isinstance(value, str) else str(value)
+
+
+def record_image(name: str) -> None:
+    _images[:] = [(n, c) for n, c in _images if n != name]
+    _images.append((name, _chunk))
+
+
+def take() -> tuple[dict[str, str], list[tuple[str, int]]]:
+    return dict(_glue), list(_images)

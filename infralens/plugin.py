@@ -1,0 +1,207 @@
+"""MkDocs plugin: run every snippet a page names, then render its results.
+
+All snippets run in ``on_files``, before MkDocs writes anything, so a
+failing snippet stops the build with nothing new written to the site.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from pathlib import Path, PurePosixPath
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from infralens.engine import notebook, pages
+from infralens.engine.runner import Engine, installed_version, shutdown_workers
+from infralens.engine.source import SnippetError
+
+log = logging.getLogger("mkdocs.plugins.infralens")
+
+
+class InfraLensConfig(base.Config):
+    snippets_dir = c.Type(str, default="snippets")
+    cache_dir = c.Type(str, default=".cache/infralens")
+    timeout = c.Type(int, default=120)
+    output_limit = c.Type(int, default=200_000)
+    preload = c.Type(list, default=["torch", "diffusers"])
+
+
+def _rel_url(page_src: str, target_src: str) -> str:
+    return os.path.relpath(target_src, os.path.dirname(page_src) or ".").replace(os.sep, "/")
+
+
+class InfraLensPlugin(BasePlugin[InfraLensConfig]):
+    def on_startup(self, *, command, dirty):
+        self.command = command
+
+    def on_config(self, config):
+        self.root = Path(config.config_file_path).resolve().parent
+        self.engine = Engine(
+            root=self.root,
+            cache_dir=self.root / self.config.cache_dir,
+            snippets_dir=self.root / self.config.snippets_dir,
+            timeout=self.config.timeout,
+            output_limit=self.config.output_limit,
+            preload=tuple(self.config.preload),
+        )
+        self.generated_dir = self.engine.cache_dir / "generated"
+        return config
+
+    def on_serve(self, server, *, config, builder):
+        for name in (self.config.snippets_dir, "infralens", "models"):
+            if (self.root / name).is_dir():
+                server.watch(str(self.root / name))
+        return server
+
+    # -- collect and run -------------------------------------------------
+    def on_files(self, files: Files, *, config) -> Files:
+        root_name = self.config.snippets_dir.strip("/")
+        docs_name = Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
+        errors: list[SnippetError] = []
+        self.directives: dict[str, list[pages.Directive]] = {}
+        referenced: dict[str, tuple[str, int]] = {}
+        for f in files.documentation_pages():
+            if not f.src_uri.endswith(".md"):
+                continue
+            page_path = f"{docs_name}/{f.src_uri}"
+            try:
+                found = pages.scan(page_path, f.content_string, root_name)
+            except SnippetError as exc:
+                errors.append(exc)
+                continue
+            if found:
+                self.directives[f.src_uri] = found
+            for d in found:
+                if not (self.root / d.snippet).is_file():
+                    errors.append(SnippetError(page_path, d.line, "snippet "
+                                               f"file not found: {d.snippet}"))
+                else:
+                    referenced.setdefault(d.snippet, (page_path, d.line))
+
+        snippets_root = self.root / root_name
+        for p in sorted(snippets_root.rglob("*.py")):
+            rel = p.relative_to(self.root).as_posix()
+            if "__pycache__" in p.parts or p.name.startswith("_"):
+                continue
+            if rel not in referenced:
+                errors.append(SnippetError(rel, None, "snippet is referenced "
+                                           "by no page (embed it or delete it)"))
+
+        self.results, run_errors = self.engine.run_all(referenced)
+        errors += run_errors
+        if errors:
+            for e in errors:
+                if e.detail:
+                    log.debug("traceback of %s:\n%s", e.location(), e.detail)
+            raise PluginError("snippet engine: the build stopped, nothing "
+                              "was published:\n  " +
+                              "\n  ".join(str(e) for e in errors))
+        return self._add_generated(files, config)
+
+    def _add_generated(self, files: Files, config) -> Files:
+        self.image_uris: dict[tuple[str, str], str] = {}
+        self.source_uris: dict[str, str] = {}
+        self.notebook_links: dict[str, dict[str, list[str]]] = {}
+        for rel, res in self.results.items():
+            stem = PurePosixPath(rel).relative_to(self.config.snippets_dir)
+            source_uri = f"assets/snippets/{stem.as_posix()}"
+            self.source_uris[rel] = source_uri
+            files.append(File.generated(config, source_uri,
+                                        abs_src_path=str(self.root / rel)))
+            for im in res.images:
+                name, ext = os.path.splitext(im["name"])
+                uri = (f"assets/snippets/{stem.with_suffix('').as_posix()}/"
+                       f"{name}.{im['sha'][:10]}{ext}")
+                self.image_uris[(rel, im["name"])] = uri
+                files.append(File.generated(config, uri,
+                                            abs_src_path=im["path"]))
+        for page_uri, ds in self.directives.items():
+            for d in ds:
+                if d.verb == "notebook":
+                    files = self._add_notebook(files, config, page_uri, d)
+        return files
+
+    def _add_notebook(self, files, config, page_uri, d):
+        res = self.results[d.snippet]
+        if not res.snippet.cells:
+            raise PluginError(f"{d.snippet}: a notebook starter needs "
+                              "'# %%' cells")
+        page = PurePosixPath(page_uri)
+        folder = page.parent if page.stem == "index" else page.parent / page.stem
+        stem = PurePosixPath(d.snippet).stem
+        nb_uri = (folder / f"{stem}.ipynb").as_posix()
+        py_uri = (folder / f"{stem}.py").as_posix()
+        target = self.generated_dir / nb_uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        content = notebook.build_notebook(res)
+        if not target.is_file() or target.read_text(encoding="utf-8") != content:
+            target.write_text(content, encoding="utf-8")
+        # A File rooted in the generated folder (not File.generated): the
+        # notebook plugin's wrapper resolves paths through src_dir.
+        files.append(File(nb_uri, src_dir=str(self.generated_dir),
+                          dest_dir=config.site_dir,
+                          use_directory_urls=config.use_directory_urls))
+        files.append(File.generated(config, py_uri,
+                                    abs_src_path=str(self.root / d.snippet)))
+        nb_rel = _rel_url(page_uri, nb_uri)
+        py_rel = _rel_url(page_uri, py_uri)
+        self.notebook_links.setdefault(page_uri, {})[d.snippet] = [
+            '!!! example "Starter notebook"',
+            "",
+            f"    [Open the executed notebook]({nb_rel}) (outputs from this "
+            f"build) · download [`{stem}.py`]({py_rel}) · the page also "
+            "offers the `.ipynb` download.",
+        ]
+        return files
+
+    # -- render ----------------------------------------------------------
+    def on_page_markdown(self, markdown, *, page, config, files):
+        if page.file.src_uri not in self.directives:
+            return markdown
+        page_uri = page.file.src_uri
+        page_path = f"{config.docs_dir}/{page_uri}"
+        folder = page.meta.get("snippets")
+        ds = pages.scan(page_path, markdown, self.config.snippets_dir.strip("/"),
+                        folder=str(folder) if folder else "")
+
+        def image_url(res, im):
+            return _rel_url(page_uri, self.image_uris[(res.relpath, im["name"])])
+
+        renderer = pages.PageRenderer(
+            page_path, self.results, image_url,
+            self.notebook_links.get(page_uri, {}))
+        try:
+            body = renderer.render(markdown, ds)
+        except SnippetError as exc:
+            raise PluginError(f"snippet engine: {exc}") from None
+        used = sorted({d.snippet for d in ds if d.verb != "notebook"})
+        links = ", ".join(
+            f"[`{PurePosixPath(s).name}`]({_rel_url(page_uri, self.source_uris[s])})"
+            for s in used)
+        versions = (f"Python {platform.python_version()}, torch "
+                    f"{installed_version('torch')}, diffusers "
+                    f"{installed_version('diffusers')}")
+        note = [
+            "",
+            '!!! info "Provenance"',
+            "",
+            f"    Every output on this page was produced while this site was "
+            f"built, with {versions} on {platform.machine()} CPU.",
+        ]
+        if links:
+            note.append(f"    Snippet sources: {links}.")
+        return body + "\n".join(note) + "\n"
+
+    def on_post_build(self, *, config):
+        s = self.engine.stats
+        log.info("snippet engine: %d ran (%.2f s of snippet time), %d cached",
+                 s["ran"], s["run_seconds"], s["cached"])
+
+    def on_shutdown(self):
+        shutdown_workers()
