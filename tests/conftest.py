@@ -1,0 +1,78 @@
+"""Shared fixtures: toy projects for engine tests, and one real site build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+TOY_MKDOCS = """\
+site_name: Toy
+strict: true
+theme:
+  name: material
+  font: false
+plugins:
+  - infralens:
+      preload: []
+      timeout: {timeout}
+      output_limit: 100000
+markdown_extensions:
+  - admonition
+  - attr_list
+  - pymdownx.highlight
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+"""
+
+
+class ToyProject:
+    """A throwaway MkDocs project with its own snippets and cache."""
+
+    def __init__(self, root: Path, timeout: int = 10):
+        self.root = root
+        (root / "docs").mkdir(parents=True)
+        (root / "snippets").mkdir()
+        self.write("mkdocs.yml", TOY_MKDOCS.format(timeout=timeout))
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def build(self) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build"], cwd=self.root,
+            env=ENV, capture_output=True, text=True, timeout=300)
+
+    def engine(self, **kw):
+        from infralens.engine.runner import Engine
+
+        kw.setdefault("preload", ())
+        kw.setdefault("timeout", 10)
+        return Engine(root=self.root, cache_dir=self.root / ".cache", **kw)
+
+
+@pytest.fixture
+def toy(tmp_path):
+    return ToyProject(tmp_path / "toy")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The real site, built once for the session with the real config."""
+    site = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(site)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    return site

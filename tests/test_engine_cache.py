@@ -1,0 +1,125 @@
+"""The cache reruns exactly the snippets whose inputs changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from infralens.engine import runner
+from infralens.engine.runner import shutdown_workers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workers():
+    yield
+    shutdown_workers()
+
+
+SNIPPETS = {
+    "snippets/plain.py": "print('plain')\n",
+    "snippets/uses_helper.py": "from helperpkg import helper\n"
+                               "print(helper.VALUE)\n",
+    "snippets/reads_data.py": "print(open('data/table.txt').read())\n",
+    "snippets/loads_model.py": "import json\n"
+                               "cfg = json.load(open('models/m/config.json'))\n"
+                               "print(cfg['size'])\n",
+    "snippets/uses_numpy.py": "import numpy\nprint('numpy imported')\n",
+}
+
+
+@pytest.fixture
+def project(toy):
+    for rel, text in SNIPPETS.items():
+        toy.write(rel, text)
+    toy.write("helperpkg/__init__.py", "")
+    toy.write("helperpkg/helper.py", "VALUE = 1\n")
+    toy.write("data/table.txt", "a table\n")
+    toy.write("models/m/config.json", '{"size": 3}\n')
+    (toy.root / "models/m/weights.safetensors").write_bytes(b"\0" * 64)
+    return toy
+
+
+def run_all(toy, **kw):
+    eng = toy.engine(**kw)
+    results, errors = eng.run_all(list(SNIPPETS))
+    assert not errors, errors
+    return {rel for rel, r in results.items() if not r.cached}
+
+
+def test_first_run_runs_everything_second_runs_nothing(project):
+    assert run_all(project) == set(SNIPPETS)
+    assert run_all(project) == set()
+
+
+def test_snippet_edit_reruns_only_that_snippet(project):
+    run_all(project)
+    project.write("snippets/plain.py", "print('plain, edited')\n")
+    assert run_all(project) == {"snippets/plain.py"}
+
+
+def test_imported_module_edit_reruns_only_its_importers(project):
+    run_all(project)
+    project.write("helperpkg/helper.py", "VALUE = 2\n")
+    assert run_all(project) == {"snippets/uses_helper.py"}
+    eng = project.engine()
+    assert eng.result("snippets/uses_helper.py").chunks == ["2\n"]
+
+
+def test_data_file_edit_reruns_only_its_readers(project):
+    run_all(project)
+    project.write("data/table.txt", "another table\n")
+    assert run_all(project) == {"snippets/reads_data.py"}
+
+
+def test_model_weights_edit_reruns_model_loaders(project):
+    # the weights file is never opened from Python (as with safetensors'
+    # Rust reader); it counts because its folder holds a config.json
+    run_all(project)
+    (project.root / "models/m/weights.safetensors").write_bytes(b"\1" * 64)
+    assert run_all(project) == {"snippets/loads_model.py"}
+
+
+def test_package_version_change_reruns_its_importers(project):
+    run_all(project)
+
+    def bumped(dist):
+        version = runner.installed_version(dist)
+        return "999.0" if dist == "numpy" else version
+
+    assert run_all(project, version_of=bumped) == {"snippets/uses_numpy.py"}
+
+
+def test_engine_change_reruns_everything(project, monkeypatch):
+    run_all(project)
+    monkeypatch.setattr(runner, "engine_hash", lambda: "changed")
+    assert run_all(project) == set(SNIPPETS)
+
+
+def test_prose_edit_reruns_nothing_in_a_build(project):
+    project.write("docs/index.md", "# P\n\n" + "\n\n".join(
+        f"{{{{ run {rel.split('/', 1)[1]} }}}}" for rel in SNIPPETS) + "\n")
+    first = project.build()
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("(ran)") == len(SNIPPETS)
+    project.write("docs/index.md", (project.root / "docs/index.md")
+                  .read_text() + "\nA new paragraph of prose.\n")
+    second = project.build()
+    assert second.returncode == 0, second.stderr
+    assert "(ran)" not in second.stderr
+    assert second.stderr.count("(cached)") == len(SNIPPETS)
+
+
+def test_one_worker_serves_all_snippets_of_a_build(toy):
+    for name in ("a", "b", "c"):
+        toy.write(f"snippets/{name}.py", "import os\n"
+                  "from infralens import glue\nglue('pid', os.getpid())\n")
+    eng = toy.engine()
+    results, errors = eng.run_all([f"snippets/{n}.py" for n in "abc"])
+    assert not errors
+    assert len({r.glue["pid"] for r in results.values()}) == 1
+
+
+def test_snippets_do_not_see_each_others_names(toy):
+    toy.write("snippets/a.py", "leak = 1\n")
+    toy.write("snippets/b.py", "print('leak' in globals())\n")
+    results, _ = toy.engine().run_all(["snippets/a.py", "snippets/b.py"])
+    assert results["snippets/b.py"].chunks == ["False\n"]
