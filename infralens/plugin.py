@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import time
 from pathlib import Path, PurePosixPath
 
 from mkdocs.config import base
@@ -51,6 +52,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             preload=tuple(self.config.preload),
         )
         self.generated_dir = self.engine.cache_dir / "generated"
+        self.engine_seconds = 0.0
         return config
 
     def on_serve(self, server, *, config, builder):
@@ -61,6 +63,13 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     # -- collect and run -------------------------------------------------
     def on_files(self, files: Files, *, config) -> Files:
+        started = time.perf_counter()
+        try:
+            return self._collect_and_run(files, config)
+        finally:
+            self.engine_seconds += time.perf_counter() - started
+
+    def _collect_and_run(self, files: Files, config) -> Files:
         root_name = self.config.snippets_dir.strip("/")
         docs_name = Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
         errors: list[SnippetError] = []
@@ -162,6 +171,13 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     # -- render ----------------------------------------------------------
     def on_page_markdown(self, markdown, *, page, config, files):
+        started = time.perf_counter()
+        try:
+            return self._render(markdown, page, config)
+        finally:
+            self.engine_seconds += time.perf_counter() - started
+
+    def _render(self, markdown, page, config):
         if page.file.src_uri not in self.directives:
             return markdown
         page_uri = page.file.src_uri
@@ -200,8 +216,9 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def on_post_build(self, *, config):
         s = self.engine.stats
-        log.info("snippet engine: %d ran (%.2f s of snippet time), %d cached",
-                 s["ran"], s["run_seconds"], s["cached"])
+        log.info("snippet engine: %d ran (%.2f s of snippet time), %d cached;"
+                 " engine wall time %.2f s", s["ran"], s["run_seconds"],
+                 s["cached"], self.engine_seconds)
 
     def on_shutdown(self):
         shutdown_workers()

@@ -55,3 +55,52 @@ def psnr(a, b, data_range: float = 2.0) -> float:
 
     mse = torch.mean((a.float() - b.float()) ** 2).item()
     return float(10.0 * np.log10(data_range**2 / mse))
+
+
+def load(dtype=None):
+    """The shipped VAE, loaded with the real diffusers call, in eval mode."""
+    from diffusers import AutoencoderKL
+
+    kwargs = {"torch_dtype": dtype} if dtype is not None else {}
+    return AutoencoderKL.from_pretrained(MODEL_DIR, **kwargs).eval()
+
+
+def cat_image(height: int = 128, width: int = 192):
+    """skimage's held-out ``chelsea``, area-resized, as (1, 3, H, W) in
+    [-1, 1]: the image every lab snippet encodes."""
+    from skimage import data
+
+    rgb = data.chelsea().astype(np.float32) / 255.0
+    return to_model_input(area_resize(rgb, height, width))
+
+
+def to_rgb(x) -> np.ndarray:
+    """(1, 3, H, W) tensor in [-1, 1] -> (H, W, 3) array in [0, 1]."""
+    return ((x[0].permute(1, 2, 0).clamp(-1, 1) + 1) / 2).numpy()
+
+
+EVAL_SIZES = ((64, 96), (128, 192), (256, 384))
+
+
+def evaluate(vae=None) -> dict:
+    """Held-out quality of the shipped VAE on ``chelsea`` (never trained on).
+
+    For each size: PSNR of decode(mode) against the area-downscaled input,
+    and the std of scaled latents (posterior mode and a seeded sample)."""
+    import torch
+
+    vae = vae or load()
+    s = vae.config.scaling_factor
+    rows = []
+    for h, w in EVAL_SIZES:
+        x = cat_image(h, w)
+        with torch.no_grad():
+            post = vae.encode(x).latent_dist
+            z = post.mode()
+            gen = torch.Generator().manual_seed(0)
+            zs = post.sample(generator=gen)
+            y = vae.decode(z).sample.clamp(-1, 1)
+        rows.append({"size": f"{h}x{w}", "psnr": round(psnr(x, y), 2),
+                     "std_mode": round((z * s).std().item(), 3),
+                     "std_sample": round((zs * s).std().item(), 3)})
+    return {"scaling_factor": s, "rows": rows}

@@ -1,0 +1,39 @@
+"""Decode and compare: reconstruction quality, pictures of z."""
+import matplotlib.pyplot as plt
+import torch
+
+from infralens import glue, save_figure
+from infralens.small_vae import cat_image, load, psnr, to_rgb
+
+vae = load()
+image = cat_image()  # (1, 3, 128, 192)
+
+# --8<-- [start:decode]
+s = vae.config.scaling_factor
+with torch.no_grad():
+    latents = vae.encode(image).latent_dist.mode() * s  # (1, 4, 16, 24)
+    recon = vae.decode(latents / s).sample              # (1, 3, 128, 192)
+recon = recon.clamp(-1, 1)
+print("recon:", tuple(recon.shape))
+print(f"PSNR: {psnr(image, recon):.2f} dB")
+# --8<-- [end:decode]
+
+# --8<-- [start:figure]
+fig, axes = plt.subplots(2, 4, figsize=(10, 4.2))
+diff = (image - recon).abs().mean(1)[0]
+panels = [to_rgb(image), to_rgb(recon), diff.numpy()]
+titles = ["input", "reconstruction", "|difference|"]
+for ax, pic, title in zip(axes[0], panels, titles):
+    ax.imshow(pic, cmap="magma" if pic.ndim == 2 else None)
+    ax.set_title(title)
+for c, ax in enumerate(axes[1]):
+    ax.imshow(latents[0, c].numpy(), cmap="coolwarm")
+    ax.set_title(f"latent channel {c}")
+for ax in axes.flat:
+    ax.axis("off")
+fig.tight_layout()
+save_figure(fig, "reconstruction.png")
+# --8<-- [end:figure]
+
+assert psnr(image, recon) >= 24.0
+glue("psnr", f"{psnr(image, recon):.1f}")

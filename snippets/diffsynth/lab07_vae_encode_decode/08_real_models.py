@@ -1,0 +1,51 @@
+"""Real VAEs' contracts, computed from their architectures on meta."""
+import torch
+from diffusers import (AutoencoderKL, AutoencoderKLCogVideoX,
+                       AutoencoderKLHunyuanVideo, AutoencoderKLLTXVideo,
+                       AutoencoderKLWan)
+
+from infralens import glue
+
+# --8<-- [start:configs]
+SD = dict(block_out_channels=[128, 256, 512, 512], layers_per_block=2,
+          down_block_types=["DownEncoderBlock2D"] * 4,
+          up_block_types=["UpDecoderBlock2D"] * 4)
+NO_QUANT = dict(use_quant_conv=False, use_post_quant_conv=False)
+MODELS = {  # class, config: diffusers defaults unless stated
+    "SD 1.x / 2.x": (AutoencoderKL, dict(SD, latent_channels=4)),
+    "SDXL": (AutoencoderKL, dict(SD, latent_channels=4)),
+    "SD3": (AutoencoderKL, dict(SD, latent_channels=16, **NO_QUANT)),
+    "FLUX.1": (AutoencoderKL, dict(SD, latent_channels=16, **NO_QUANT)),
+    "Wan 2.1": (AutoencoderKLWan, {}),
+    "CogVideoX": (AutoencoderKLCogVideoX, {}),
+    "HunyuanVideo": (AutoencoderKLHunyuanVideo, {}),
+    "LTX-Video": (AutoencoderKLLTXVideo, {}),
+}
+# --8<-- [end:configs]
+
+# --8<-- [start:measure]
+print(f"{'model':<13}{'params':>8}  latent  {'in -> z':<28}")
+counts = {}
+for name, (cls, cfg) in MODELS.items():
+    with torch.device("meta"):  # no memory, no download
+        vae = cls(**cfg)
+    video = cls is not AutoencoderKL
+    shape = (1, 3, 17, 256, 256) if video else (1, 3, 256, 256)
+    with torch.no_grad():
+        z = vae.encode(torch.empty(shape, device="meta")).latent_dist.mode()
+    n = sum(p.numel() for p in vae.parameters())
+    counts[name] = (sum(p.numel() for p in vae.encoder.parameters()),
+                    sum(p.numel() for p in vae.decoder.parameters()))
+    io = f"{'x'.join(map(str, shape[2:]))} -> {'x'.join(map(str, z.shape[2:]))}"
+    print(f"{name:<13}{n / 1e6:>7.1f}M  {z.shape[1]:>6}  {io:<28}")
+# --8<-- [end:measure]
+
+# --8<-- [start:check]
+enc, dec = counts["SD 1.x / 2.x"]
+print(f"SD encoder {enc:,} (published 34,163,592)")
+print(f"SD decoder {dec:,} (published 49,490,179)")
+# --8<-- [end:check]
+
+assert (enc, dec) == (34_163_592, 49_490_179)
+glue("sd_enc", f"{enc:,}")
+glue("sd_dec", f"{dec:,}")
