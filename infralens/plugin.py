@@ -34,7 +34,9 @@ class InfraLensConfig(base.Config):
 
 
 def _rel_url(page_src: str, target_src: str) -> str:
-    return os.path.relpath(target_src, os.path.dirname(page_src) or ".").replace(os.sep, "/")
+    return os.path.relpath(
+        target_src, os.path.dirname(page_src) or "."
+    ).replace(os.sep, "/")
 
 
 class InfraLensPlugin(BasePlugin[InfraLensConfig]):
@@ -71,7 +73,9 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def _collect_and_run(self, files: Files, config) -> Files:
         root_name = self.config.snippets_dir.strip("/")
-        docs_name = Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
+        docs_name = (
+            Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
+        )
         errors: list[SnippetError] = []
         self.directives: dict[str, list[pages.Directive]] = {}
         referenced: dict[str, tuple[str, int]] = {}
@@ -88,8 +92,13 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 self.directives[f.src_uri] = found
             for d in found:
                 if not (self.root / d.snippet).is_file():
-                    errors.append(SnippetError(page_path, d.line, "snippet "
-                                               f"file not found: {d.snippet}"))
+                    errors.append(
+                        SnippetError(
+                            page_path,
+                            d.line,
+                            f"snippet file not found: {d.snippet}",
+                        )
+                    )
                 else:
                     referenced.setdefault(d.snippet, (page_path, d.line))
 
@@ -99,8 +108,14 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             if "__pycache__" in p.parts or p.name.startswith("_"):
                 continue
             if rel not in referenced:
-                errors.append(SnippetError(rel, None, "snippet is referenced "
-                                           "by no page (embed it or delete it)"))
+                errors.append(
+                    SnippetError(
+                        rel,
+                        None,
+                        "snippet is referenced "
+                        "by no page (embed it or delete it)",
+                    )
+                )
 
         self.results, run_errors = self.engine.run_all(referenced)
         errors += run_errors
@@ -108,9 +123,10 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             for e in errors:
                 if e.detail:
                     log.debug("traceback of %s:\n%s", e.location(), e.detail)
-            raise PluginError("snippet engine: the build stopped, nothing "
-                              "was published:\n  " +
-                              "\n  ".join(str(e) for e in errors))
+            raise PluginError(
+                "snippet engine: the build stopped, nothing "
+                "was published:\n  " + "\n  ".join(str(e) for e in errors)
+            )
         return self._add_generated(files, config)
 
     def _add_generated(self, files: Files, config) -> Files:
@@ -121,15 +137,21 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             stem = PurePosixPath(rel).relative_to(self.config.snippets_dir)
             source_uri = f"assets/snippets/{stem.as_posix()}"
             self.source_uris[rel] = source_uri
-            files.append(File.generated(config, source_uri,
-                                        abs_src_path=str(self.root / rel)))
+            files.append(
+                File.generated(
+                    config, source_uri, abs_src_path=str(self.root / rel)
+                )
+            )
             for im in res.images:
                 name, ext = os.path.splitext(im["name"])
-                uri = (f"assets/snippets/{stem.with_suffix('').as_posix()}/"
-                       f"{name}.{im['sha'][:10]}{ext}")
+                uri = (
+                    f"assets/snippets/{stem.with_suffix('').as_posix()}/"
+                    f"{name}.{im['sha'][:10]}{ext}"
+                )
                 self.image_uris[(rel, im["name"])] = uri
-                files.append(File.generated(config, uri,
-                                            abs_src_path=im["path"]))
+                files.append(
+                    File.generated(config, uri, abs_src_path=im["path"])
+                )
         for page_uri, ds in self.directives.items():
             for d in ds:
                 if d.verb == "notebook":
@@ -139,25 +161,39 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
     def _add_notebook(self, files, config, page_uri, d):
         res = self.results[d.snippet]
         if not res.snippet.cells:
-            raise PluginError(f"{d.snippet}: a notebook starter needs "
-                              "'# %%' cells")
+            raise PluginError(
+                f"{d.snippet}: a notebook starter needs '# %%' cells"
+            )
         page = PurePosixPath(page_uri)
-        folder = page.parent if page.stem == "index" else page.parent / page.stem
+        folder = (
+            page.parent if page.stem == "index" else page.parent / page.stem
+        )
         stem = PurePosixPath(d.snippet).stem
         nb_uri = (folder / f"{stem}.ipynb").as_posix()
         py_uri = (folder / f"{stem}.py").as_posix()
         target = self.generated_dir / nb_uri
         target.parent.mkdir(parents=True, exist_ok=True)
         content = notebook.build_notebook(res)
-        if not target.is_file() or target.read_text(encoding="utf-8") != content:
+        if (
+            not target.is_file()
+            or target.read_text(encoding="utf-8") != content
+        ):
             target.write_text(content, encoding="utf-8")
         # A File rooted in the generated folder (not File.generated): the
         # notebook plugin's wrapper resolves paths through src_dir.
-        files.append(File(nb_uri, src_dir=str(self.generated_dir),
-                          dest_dir=config.site_dir,
-                          use_directory_urls=config.use_directory_urls))
-        files.append(File.generated(config, py_uri,
-                                    abs_src_path=str(self.root / d.snippet)))
+        files.append(
+            File(
+                nb_uri,
+                src_dir=str(self.generated_dir),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
+        files.append(
+            File.generated(
+                config, py_uri, abs_src_path=str(self.root / d.snippet)
+            )
+        )
         nb_rel = _rel_url(page_uri, nb_uri)
         py_rel = _rel_url(page_uri, py_uri)
         self.notebook_links.setdefault(page_uri, {})[d.snippet] = [
@@ -183,26 +219,39 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         page_uri = page.file.src_uri
         page_path = f"{config.docs_dir}/{page_uri}"
         folder = page.meta.get("snippets")
-        ds = pages.scan(page_path, markdown, self.config.snippets_dir.strip("/"),
-                        folder=str(folder) if folder else "")
+        ds = pages.scan(
+            page_path,
+            markdown,
+            self.config.snippets_dir.strip("/"),
+            folder=str(folder) if folder else "",
+        )
 
         def image_url(res, im):
-            return _rel_url(page_uri, self.image_uris[(res.relpath, im["name"])])
+            return _rel_url(
+                page_uri, self.image_uris[(res.relpath, im["name"])]
+            )
 
         renderer = pages.PageRenderer(
-            page_path, self.results, image_url,
-            self.notebook_links.get(page_uri, {}))
+            page_path,
+            self.results,
+            image_url,
+            self.notebook_links.get(page_uri, {}),
+        )
         try:
             body = renderer.render(markdown, ds)
         except SnippetError as exc:
             raise PluginError(f"snippet engine: {exc}") from None
         used = sorted({d.snippet for d in ds if d.verb != "notebook"})
         links = ", ".join(
-            f"[`{PurePosixPath(s).name}`]({_rel_url(page_uri, self.source_uris[s])})"
-            for s in used)
-        versions = (f"Python {platform.python_version()}, torch "
-                    f"{installed_version('torch')}, diffusers "
-                    f"{installed_version('diffusers')}")
+            f"[`{PurePosixPath(s).name}`]"
+            f"({_rel_url(page_uri, self.source_uris[s])})"
+            for s in used
+        )
+        versions = (
+            f"Python {platform.python_version()}, torch "
+            f"{installed_version('torch')}, diffusers "
+            f"{installed_version('diffusers')}"
+        )
         note = [
             "",
             '!!! info "Provenance"',
@@ -216,9 +265,14 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def on_post_build(self, *, config):
         s = self.engine.stats
-        log.info("snippet engine: %d ran (%.2f s of snippet time), %d cached;"
-                 " engine wall time %.2f s", s["ran"], s["run_seconds"],
-                 s["cached"], self.engine_seconds)
+        log.info(
+            "snippet engine: %d ran (%.2f s of snippet time), %d cached;"
+            " engine wall time %.2f s",
+            s["ran"],
+            s["run_seconds"],
+            s["cached"],
+            self.engine_seconds,
+        )
 
     def on_shutdown(self):
         shutdown_workers()

@@ -36,7 +36,7 @@ def to_model_input(rgb: np.ndarray):
     import torch
 
     x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)
-    return (x.unsqueeze(0).float() * 2.0 - 1.0)
+    return x.unsqueeze(0).float() * 2.0 - 1.0
 
 
 def area_resize(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -100,7 +100,12 @@ def evaluate(vae=None) -> dict:
             gen = torch.Generator().manual_seed(0)
             zs = post.sample(generator=gen)
             y = vae.decode(z).sample.clamp(-1, 1)
-        rows.append({"size": f"{h}x{w}", "psnr": round(psnr(x, y), 2),
-                     "std_mode": round((z * s).std().item(), 3),
-                     "std_sample": round((zs * s).std().item(), 3)})
+        rows.append(
+            {
+                "size": f"{h}x{w}",
+                "psnr": round(psnr(x, y), 2),
+                "std_mode": round((z * s).std().item(), 3),
+                "std_sample": round((zs * s).std().item(), 3),
+            }
+        )
     return {"scaling_factor": s, "rows": rows}

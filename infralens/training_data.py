@@ -40,27 +40,45 @@ def _mpl_dir() -> Path:
 # Wikimedia Commons page. Images whose docstring states no license are left
 # out.
 TRAINING_IMAGES = [
-    SourceImage("astronaut", "scikit-image", "astronaut.png",
-                "public domain (NASA Great Images)"),
-    SourceImage("coffee", "scikit-image", "coffee.png",
-                "CC0 (Rachel Michetti)"),
-    SourceImage("rocket", "scikit-image", "rocket.jpg",
-                "public domain (SpaceX)"),
-    SourceImage("immunohistochemistry", "scikit-image", "ihc.png",
-                "no known copyright restrictions"),
+    SourceImage(
+        "astronaut",
+        "scikit-image",
+        "astronaut.png",
+        "public domain (NASA Great Images)",
+    ),
+    SourceImage(
+        "coffee", "scikit-image", "coffee.png", "CC0 (Rachel Michetti)"
+    ),
+    SourceImage(
+        "rocket", "scikit-image", "rocket.jpg", "public domain (SpaceX)"
+    ),
+    SourceImage(
+        "immunohistochemistry",
+        "scikit-image",
+        "ihc.png",
+        "no known copyright restrictions",
+    ),
     SourceImage("retina", "scikit-image", "retina.jpg", "CC0 1.0"),
-    SourceImage("hubble_deep_field", "scikit-image", "hubble_deep_field.jpg",
-                "public domain (NASA)"),
-    SourceImage("camera", "scikit-image", "camera.png",
-                "CC0 (Lav Varshney)"),
+    SourceImage(
+        "hubble_deep_field",
+        "scikit-image",
+        "hubble_deep_field.jpg",
+        "public domain (NASA)",
+    ),
+    SourceImage("camera", "scikit-image", "camera.png", "CC0 (Lav Varshney)"),
     SourceImage("brick", "scikit-image", "brick.png", "CC0 (CC0Textures)"),
     SourceImage("grass", "scikit-image", "grass.png", "CC0"),
     SourceImage("gravel", "scikit-image", "gravel.png", "CC0 (CC0Textures)"),
-    SourceImage("coins", "scikit-image", "coins.png",
-                "no known copyright restrictions"),
+    SourceImage(
+        "coins", "scikit-image", "coins.png", "no known copyright restrictions"
+    ),
     SourceImage("text", "scikit-image", "text.png", "public domain"),
-    SourceImage("grace_hopper", "matplotlib", "grace_hopper.jpg",
-                "public domain (U.S. Navy photograph)"),
+    SourceImage(
+        "grace_hopper",
+        "matplotlib",
+        "grace_hopper.jpg",
+        "public domain (U.S. Navy photograph)",
+    ),
 ]
 
 

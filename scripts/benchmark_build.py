@@ -38,13 +38,18 @@ LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode"
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
 ENGINE_LINE = re.compile(
     r"snippet engine: (\d+) ran \(([\d.]+) s of snippet time\), (\d+) "
-    r"cached; engine wall time ([\d.]+) s")
+    r"cached; engine wall time ([\d.]+) s"
+)
 
 
 def copy_repo(dest: Path) -> None:
     files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-        capture_output=True, text=True, check=True).stdout.split("\n")
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
     for rel in filter(None, files):
         src = ROOT / rel
         if src.is_file():
@@ -54,15 +59,24 @@ def copy_repo(dest: Path) -> None:
 
 def build(repo: Path) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=repo,
-                          env=ENV, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=repo,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
     m = ENGINE_LINE.search(proc.stderr)
-    return {"seconds": seconds, "ran": int(m.group(1)),
-            "snippet_s": float(m.group(2)), "cached": int(m.group(3)),
-            "engine_s": float(m.group(4))}
+    return {
+        "seconds": seconds,
+        "ran": int(m.group(1)),
+        "snippet_s": float(m.group(2)),
+        "cached": int(m.group(3)),
+        "engine_s": float(m.group(4)),
+    }
 
 
 def free_port() -> int:
@@ -85,7 +99,11 @@ def serve_edits(repo: Path, runs: int) -> tuple[list[float], str]:
     log = open(repo / "serve.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=repo, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        cwd=repo,
+        env=ENV,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     times = []
     try:
         deadline = time.time() + 600
@@ -120,8 +138,10 @@ def page_weight(site: Path) -> int:
 
 
 def row(name: str, values: list[float]) -> str:
-    return (f"| {name} | {len(values)} | {statistics.median(values):.2f} | "
-            f"{min(values):.2f} | {max(values):.2f} |")
+    return (
+        f"| {name} | {len(values)} | {statistics.median(values):.2f} | "
+        f"{min(values):.2f} | {max(values):.2f} |"
+    )
 
 
 def main(argv=None) -> None:
@@ -149,9 +169,13 @@ def main(argv=None) -> None:
         tests = []
         for _ in range(args.test_runs):
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-q"],
-                                  cwd=repo, env=ENV, capture_output=True,
-                                  text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q"],
+                cwd=repo,
+                env=ENV,
+                capture_output=True,
+                text=True,
+            )
             tests.append(time.perf_counter() - t0)
             summary = proc.stdout.strip().splitlines()[-1]
             if proc.returncode != 0:
@@ -166,15 +190,23 @@ def main(argv=None) -> None:
     print(row("serve: prose edit on screen", serve))
     print(row("test suite (warm cache)", tests))
     print()
-    print(f"last cold build: {last['ran']} snippets ran, snippet time "
-          f"{last['snippet_s']:.2f} s, engine wall time {last['engine_s']:.2f}"
-          f" s, whole build {last['seconds']:.2f} s")
-    print(f"ratio warm / cold (same run): "
-          f"{warm[-1]['seconds'] / last['seconds']:.3f} (target <= 0.2)")
-    print(f"ratio engine wall / snippet time: "
-          f"{last['engine_s'] / last['snippet_s']:.3f} (target <= 1.2)")
-    print(f"ratio whole cold build / snippet time: "
-          f"{last['seconds'] / last['snippet_s']:.3f}")
+    print(
+        f"last cold build: {last['ran']} snippets ran, snippet time "
+        f"{last['snippet_s']:.2f} s, engine wall time {last['engine_s']:.2f}"
+        f" s, whole build {last['seconds']:.2f} s"
+    )
+    print(
+        f"ratio warm / cold (same run): "
+        f"{warm[-1]['seconds'] / last['seconds']:.3f} (target <= 0.2)"
+    )
+    print(
+        f"ratio engine wall / snippet time: "
+        f"{last['engine_s'] / last['snippet_s']:.3f} (target <= 1.2)"
+    )
+    print(
+        f"ratio whole cold build / snippet time: "
+        f"{last['seconds'] / last['snippet_s']:.3f}"
+    )
     print(f"snippet runs during serve edits: {serve_runs} (target 0)")
     print(f"lab page weight: {weight:,} bytes")
     print(f"test suite: {summary}")

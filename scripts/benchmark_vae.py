@@ -37,19 +37,22 @@ def main() -> None:
     torch.set_num_threads(2)
     torch.manual_seed(0)
     vae = load()
-    sched = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085,
-                          beta_end=0.012)
+    sched = DDIMScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012
+    )
     sched.set_timesteps(20)
     t = sched.timesteps[8]
-    print(f"{'size':>9} {'encode ms':>10} {'sched step ms':>14} "
-          f"{'decode ms':>10}")
+    print(
+        f"{'size':>9} {'encode ms':>10} {'sched step ms':>14} "
+        f"{'decode ms':>10}"
+    )
     with torch.no_grad():
         for h, w in ((128, 192), (256, 256), (512, 512)):
             x = torch.randn(1, 3, h, w)
             z = vae.encode(x).latent_dist.mode()
-            enc = median_ms(lambda: vae.encode(x))
-            step = median_ms(lambda: sched.step(z, t, z))
-            dec = median_ms(lambda: vae.decode(z))
+            enc = median_ms(lambda x=x: vae.encode(x))
+            step = median_ms(lambda z=z: sched.step(z, t, z))
+            dec = median_ms(lambda z=z: vae.decode(z))
             print(f"{h:>4}x{w:<4} {enc:>10.1f} {step:>14.2f} {dec:>10.1f}")
 
 

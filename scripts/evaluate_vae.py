@@ -43,10 +43,14 @@ def card(ev, counts, size_mb, seconds, log) -> str:
     enc, dec = counts
     rows = "\n".join(
         f"| {r['size']} | {r['psnr']:.2f} | {r['std_mode']:.3f} | "
-        f"{r['std_sample']:.3f} |" for r in ev["rows"])
+        f"{r['std_sample']:.3f} |"
+        for r in ev["rows"]
+    )
     images = "\n".join(
-        f"| `{i.name}` | {i.package} | {i.license} |" for i in TRAINING_IMAGES)
+        f"| `{i.name}` | {i.package} | {i.license} |" for i in TRAINING_IMAGES
+    )
     arch = small_vae.ARCHITECTURE
+    blocks = len(arch["block_out_channels"])
     sb = log["scaling_batch"]
     return f"""# InfraLens small VAE
 
@@ -59,13 +63,13 @@ written by `scripts/evaluate_vae.py`; every number in it was measured.
 
 | | this model | SD 1.x VAE (kl-f8) |
 |---|---|---|
-| blocks (down / up) | {len(arch['block_out_channels'])} / {len(arch['block_out_channels'])} | 4 / 4 |
-| block_out_channels | {arch['block_out_channels']} | [128, 256, 512, 512] |
-| layers_per_block | {arch['layers_per_block']} | 2 |
-| latent channels | {arch['latent_channels']} | 4 |
-| spatial factor | x{2 ** (len(arch['block_out_channels']) - 1)} | x8 |
-| GroupNorm groups | {arch['norm_num_groups']} | 32 |
-| mid-block attention | {arch['mid_block_add_attention']} | True |
+| blocks (down / up) | {blocks} / {blocks} | 4 / 4 |
+| block_out_channels | {arch["block_out_channels"]} | [128, 256, 512, 512] |
+| layers_per_block | {arch["layers_per_block"]} | 2 |
+| latent channels | {arch["latent_channels"]} | 4 |
+| spatial factor | x{2 ** (len(arch["block_out_channels"]) - 1)} | x8 |
+| GroupNorm groups | {arch["norm_num_groups"]} | 32 |
+| mid-block attention | {arch["mid_block_add_attention"]} | True |
 | encoder parameters | {enc:,} | 34,163,592 |
 | decoder parameters | {dec:,} | 49,490,179 |
 
@@ -82,12 +86,12 @@ vae = AutoencoderKL.from_pretrained("models/small-vae")
 ## Training
 
 `python scripts/train_vae.py` reproduces the weights from seed
-{log['seed']} on a 2-core CPU: {log['steps']:,} Adam steps, batch
-{log['batch']} of {log['crop']}x{log['crop']} random crops (flips and
+{log["seed"]} on a 2-core CPU: {log["steps"]:,} Adam steps, batch
+{log["batch"]} of {log["crop"]}x{log["crop"]} random crops (flips and
 channel shuffles) from an area-downscaled pyramid of the images below,
-loss = MSE + {log['kl_weight']:g} x KL (the KL weight of the Latent
+loss = MSE + {log["kl_weight"]:g} x KL (the KL weight of the Latent
 Diffusion kl-f8 configs), no adversarial or perceptual loss. Training took
-{log['train_seconds'] / 60:.1f} minutes.
+{log["train_seconds"] / 60:.1f} minutes.
 
 | image | ships in | license |
 |---|---|---|
@@ -98,10 +102,10 @@ appears in training.
 
 ## Scaling factor
 
-`scaling_factor = {ev['scaling_factor']}`, measured as Latent Diffusion's
-`scale_by_std` does: {sb['images']} training crops of {sb['crop']}x{sb['crop']}
+`scaling_factor = {ev["scaling_factor"]}`, measured as Latent Diffusion's
+`scale_by_std` does: {sb["images"]} training crops of {sb["crop"]}x{sb["crop"]}
 were encoded, the posterior sampled, and the std of all latent numbers was
-{sb['latent_std']}; the factor is 1 / std.
+{sb["latent_std"]}; the factor is 1 / std.
 
 ## Held-out quality
 
@@ -137,17 +141,20 @@ def main(argv=None) -> None:
     dec = sum(p.numel() for p in vae.decoder.parameters())
     size_mb = (small_vae.MODEL_DIR / WEIGHTS).stat().st_size / 1e6
     seconds = time_round_trip(vae)
-    print(f"parameters: encoder {enc:,}, decoder {dec:,}, "
-          f"total {enc + dec:,}")
+    print(f"parameters: encoder {enc:,}, decoder {dec:,}, total {enc + dec:,}")
     print(f"weights file: {size_mb:.2f} MB (bar: <= 16 MB)")
     for r in ev["rows"]:
-        print(f"chelsea {r['size']:>8}: PSNR {r['psnr']:.2f} dB, scaled std "
-              f"mode {r['std_mode']:.3f} / sample {r['std_sample']:.3f}")
+        print(
+            f"chelsea {r['size']:>8}: PSNR {r['psnr']:.2f} dB, scaled std "
+            f"mode {r['std_mode']:.3f} / sample {r['std_sample']:.3f}"
+        )
     print("bar: PSNR at 128x192 >= 24 dB; scaled std within 1 +/- 0.1")
     print(f"encode+decode 256x256: {seconds * 1000:.1f} ms (bar: <= 250 ms)")
     log = json.loads((small_vae.MODEL_DIR / "training_log.json").read_text())
-    print(f"training: {log['steps']} steps in {log['train_seconds'] / 60:.1f}"
-          " min (bar: <= 60 min)")
+    print(
+        f"training: {log['steps']} steps in {log['train_seconds'] / 60:.1f}"
+        " min (bar: <= 60 min)"
+    )
     if not args.no_card:
         text = card(ev, (enc, dec), size_mb, seconds, log)
         (small_vae.MODEL_DIR / "README.md").write_text(text)

@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,7 +55,7 @@ def sample_batch(tiles, batch, crop, gen):
         _, h, w = t.shape
         y = torch.randint(h - crop + 1, (1,), generator=gen).item()
         x = torch.randint(w - crop + 1, (1,), generator=gen).item()
-        c = t[:, y:y + crop, x:x + crop]
+        c = t[:, y : y + crop, x : x + crop]
         if torch.rand(1, generator=gen).item() < 0.5:
             c = c.flip(2)
         if torch.rand(1, generator=gen).item() < 0.5:
@@ -102,8 +101,10 @@ def main(argv=None):
 
     n_enc = sum(p.numel() for p in vae.encoder.parameters())
     n_all = sum(p.numel() for p in vae.parameters())
-    print(f"training images: {len(TRAINING_IMAGES)}, pyramid tiles: "
-          f"{len(tiles)}, parameters: {n_all:,} (encoder {n_enc:,})")
+    print(
+        f"training images: {len(TRAINING_IMAGES)}, pyramid tiles: "
+        f"{len(tiles)}, parameters: {n_all:,} (encoder {n_enc:,})"
+    )
     history = []
     t0 = time.perf_counter()
     vae.train()
@@ -123,9 +124,13 @@ def main(argv=None):
             vae.eval()
             p = held_out_psnr(vae)
             vae.train()
-            row = dict(step=step + 1, mse=round(mse.item(), 5),
-                       kl=round(kl.item(), 1), heldout_psnr=round(p, 2),
-                       seconds=round(time.perf_counter() - t0, 1))
+            row = dict(
+                step=step + 1,
+                mse=round(mse.item(), 5),
+                kl=round(kl.item(), 1),
+                heldout_psnr=round(p, 2),
+                seconds=round(time.perf_counter() - t0, 1),
+            )
             history.append(row)
             print(json.dumps(row), flush=True)
     train_seconds = time.perf_counter() - t0
@@ -139,18 +144,26 @@ def main(argv=None):
         z = vae.encode(x).latent_dist.sample(generator=batch_gen)
         std = z.flatten().std().item()
     scaling_factor = round(1.0 / std, 5)
-    print(f"scaling_factor: posterior samples of a batch of 64 crops "
-          f"128x128 have std {std:.5f}; 1 / std = {scaling_factor}")
+    print(
+        f"scaling_factor: posterior samples of a batch of 64 crops "
+        f"128x128 have std {std:.5f}; 1 / std = {scaling_factor}"
+    )
     vae.register_to_config(scaling_factor=scaling_factor)
 
     args.out.mkdir(parents=True, exist_ok=True)
     vae.save_pretrained(args.out, safe_serialization=True)
     log = dict(
-        seed=SEED, steps=args.steps, batch=args.batch, crop=args.crop,
-        lr=args.lr, kl_weight=KL_WEIGHT, scales=SCALES,
+        seed=SEED,
+        steps=args.steps,
+        batch=args.batch,
+        crop=args.crop,
+        lr=args.lr,
+        kl_weight=KL_WEIGHT,
+        scales=SCALES,
         train_seconds=round(train_seconds, 1),
         scaling_batch=dict(images=64, crop=128, latent_std=round(std, 5)),
-        scaling_factor=scaling_factor, history=history,
+        scaling_factor=scaling_factor,
+        history=history,
         torch=torch.__version__,
     )
     (args.out / "training_log.json").write_text(json.dumps(log, indent=1))

@@ -51,8 +51,13 @@ class ToyProject:
 
     def build(self) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build"], cwd=self.root,
-            env=ENV, capture_output=True, text=True, timeout=300)
+            [sys.executable, "-m", "mkdocs", "build"],
+            cwd=self.root,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def engine(self, **kw):
         from infralens.engine.runner import Engine
@@ -73,6 +78,11 @@ def built_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(site)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1800)
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return site

@@ -23,7 +23,9 @@ HANDBOOK = "tracks/diffsynth/handbook/vae-encode-decode/"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (apt-get install chromium)")
+    CHROMIUM is None,
+    reason="Chromium not installed (apt-get install chromium)",
+)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,10 +48,17 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking",
-            "--disable-component-update", "--disable-gpu", "--no-first-run",
-            "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -60,18 +69,24 @@ class Visit:
     def __init__(self, browser, base_url, path, width=1280, height=900):
         self.context = browser.new_context(
             viewport={"width": width, "height": height},
-            permissions=["clipboard-read", "clipboard-write"])
+            permissions=["clipboard-read", "clipboard-write"],
+        )
         self.foreign, self.errors = [], []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error"
-                     and self.errors.append(m.text))
+        self.page.on(
+            "console",
+            lambda m: m.type == "error" and self.errors.append(m.text),
+        )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(base_url + path, wait_until="networkidle")
 
     def _route(self, route):
         host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+        if (
+            route.request.url.startswith(("data:", "blob:"))
+            or host == "127.0.0.1"
+        ):
             route.continue_()
         else:
             self.foreign.append(route.request.url)
@@ -103,7 +118,8 @@ def test_every_image_loads(visit, path):
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
     sizes = page.eval_on_selector_all(
-        "article img", "els => els.map(e => [e.currentSrc, e.naturalWidth])")
+        "article img", "els => els.map(e => [e.currentSrc, e.naturalWidth])"
+    )
     for src, width in sizes:
         assert width > 0, src
     if path == HANDBOOK:
@@ -134,7 +150,9 @@ def test_heading_permalink_lands_on_its_section(visit):
     link = page.locator("h2#memory a.headerlink")
     link.click()
     page.wait_for_function("location.hash === '#memory'")
-    top = page.eval_on_selector("h2#memory", "e => e.getBoundingClientRect().top")
+    top = page.eval_on_selector(
+        "h2#memory", "e => e.getBoundingClientRect().top"
+    )
     assert 0 <= top < 200
 
 
@@ -155,18 +173,22 @@ def test_dark_mode_toggles(visit):
     page = visit(LAB).page
     scheme = "document.body.getAttribute('data-md-color-scheme')"
     before = page.evaluate(scheme)
-    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.locator(
+        "form[data-md-component='palette'] label:visible"
+    ).first.click()
     after = page.evaluate(scheme)
     assert {before, after} == {"default", "slate"}
 
 
-@pytest.mark.parametrize("name, width, height", [
-    ("desktop", 1280, 900), ("phone", 390, 844)])
+@pytest.mark.parametrize(
+    "name, width, height", [("desktop", 1280, 900), ("phone", 390, 844)]
+)
 @pytest.mark.parametrize("path", [LAB, HANDBOOK])
 def test_screenshots_and_no_sideways_scroll(visit, path, name, width, height):
     page = visit(path, width=width, height=height).page
     overflow = page.evaluate(
-        "document.documentElement.scrollWidth - window.innerWidth")
+        "document.documentElement.scrollWidth - window.innerWidth"
+    )
     assert overflow <= 0, f"page scrolls sideways by {overflow}px"
     ARTIFACTS.mkdir(exist_ok=True)
     slug = path.strip("/").split("/")[-1]

@@ -17,11 +17,11 @@ def _fresh_workers():
 SNIPPETS = {
     "snippets/plain.py": "print('plain')\n",
     "snippets/uses_helper.py": "from helperpkg import helper\n"
-                               "print(helper.VALUE)\n",
+    "print(helper.VALUE)\n",
     "snippets/reads_data.py": "print(open('data/table.txt').read())\n",
     "snippets/loads_model.py": "import json\n"
-                               "cfg = json.load(open('models/m/config.json'))\n"
-                               "print(cfg['size'])\n",
+    "cfg = json.load(open('models/m/config.json'))\n"
+    "print(cfg['size'])\n",
     "snippets/uses_numpy.py": "import numpy\nprint('numpy imported')\n",
 }
 
@@ -95,13 +95,22 @@ def test_engine_change_reruns_everything(project, monkeypatch):
 
 
 def test_prose_edit_reruns_nothing_in_a_build(project):
-    project.write("docs/index.md", "# P\n\n" + "\n\n".join(
-        f"{{{{ run {rel.split('/', 1)[1]} }}}}" for rel in SNIPPETS) + "\n")
+    project.write(
+        "docs/index.md",
+        "# P\n\n"
+        + "\n\n".join(
+            f"{{{{ run {rel.split('/', 1)[1]} }}}}" for rel in SNIPPETS
+        )
+        + "\n",
+    )
     first = project.build()
     assert first.returncode == 0, first.stderr
     assert first.stderr.count("(ran)") == len(SNIPPETS)
-    project.write("docs/index.md", (project.root / "docs/index.md")
-                  .read_text() + "\nA new paragraph of prose.\n")
+    project.write(
+        "docs/index.md",
+        (project.root / "docs/index.md").read_text()
+        + "\nA new paragraph of prose.\n",
+    )
     second = project.build()
     assert second.returncode == 0, second.stderr
     assert "(ran)" not in second.stderr
@@ -110,8 +119,11 @@ def test_prose_edit_reruns_nothing_in_a_build(project):
 
 def test_one_worker_serves_all_snippets_of_a_build(toy):
     for name in ("a", "b", "c"):
-        toy.write(f"snippets/{name}.py", "import os\n"
-                  "from infralens import glue\nglue('pid', os.getpid())\n")
+        toy.write(
+            f"snippets/{name}.py",
+            "import os\n"
+            "from infralens import glue\nglue('pid', os.getpid())\n",
+        )
     eng = toy.engine()
     results, errors = eng.run_all([f"snippets/{n}.py" for n in "abc"])
     assert not errors

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infralens.engine.source import SnippetError, parse
 from infralens.engine.runner import shutdown_workers
+from infralens.engine.source import SnippetError, parse
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,9 @@ def _fresh_workers():
 
 
 def page(toy, body, folder="demo"):
-    toy.write("docs/index.md", f"---\nsnippets: {folder}\n---\n# Page\n\n{body}\n")
+    toy.write(
+        "docs/index.md", f"---\nsnippets: {folder}\n---\n# Page\n\n{body}\n"
+    )
 
 
 def assert_build_fails(toy, *needles):
@@ -31,15 +33,17 @@ def assert_build_fails(toy, *needles):
 def test_exception_fails_build_with_path_and_line(toy):
     toy.write("snippets/demo/boom.py", "x = 1\n\ny = x / 0\n")
     page(toy, "{{ run boom.py }}")
-    out = assert_build_fails(toy, "snippets/demo/boom.py:3",
-                             "ZeroDivisionError")
+    out = assert_build_fails(
+        toy, "snippets/demo/boom.py:3", "ZeroDivisionError"
+    )
     assert "Traceback" not in (toy.root / "docs" / "index.md").read_text()
     assert "nothing was published" in out
 
 
 def test_exception_in_imported_function_points_at_snippet_line(toy):
-    toy.write("snippets/demo/deep.py",
-              "def f():\n    raise KeyError('k')\n\n\nf()\n")
+    toy.write(
+        "snippets/demo/deep.py", "def f():\n    raise KeyError('k')\n\n\nf()\n"
+    )
     page(toy, "{{ run deep.py }}")
     assert_build_fails(toy, "snippets/demo/deep.py:2", "KeyError")
 
@@ -63,8 +67,12 @@ def test_unreferenced_snippet_fails_build(toy):
 
 
 def test_timeout_fails_build(toy):
-    toy.write("mkdocs.yml", toy.root.joinpath("mkdocs.yml").read_text()
-              .replace("timeout: 10", "timeout: 2"))
+    toy.write(
+        "mkdocs.yml",
+        toy.root.joinpath("mkdocs.yml")
+        .read_text()
+        .replace("timeout: 10", "timeout: 2"),
+    )
     toy.write("snippets/demo/loop.py", "while True:\n    pass\n")
     page(toy, "{{ run loop.py }}")
     assert_build_fails(toy, "snippets/demo/loop.py", "timed out after 2 s")
@@ -73,13 +81,15 @@ def test_timeout_fails_build(toy):
 def test_huge_output_fails_build(toy):
     toy.write("snippets/demo/loud.py", "print('x' * 10_000_000)\n")
     page(toy, "{{ run loud.py }}")
-    assert_build_fails(toy, "snippets/demo/loud.py:1",
-                       "printed more than 100,000 bytes")
+    assert_build_fails(
+        toy, "snippets/demo/loud.py:1", "printed more than 100,000 bytes"
+    )
 
 
 def test_huge_output_from_c_level_writes_fails_build(toy):
-    toy.write("snippets/demo/fdloud.py",
-              "import os\nos.write(1, b'y' * 300_000)\n")
+    toy.write(
+        "snippets/demo/fdloud.py", "import os\nos.write(1, b'y' * 300_000)\n"
+    )
     page(toy, "{{ run fdloud.py }}")
     assert_build_fails(toy, "snippets/demo/fdloud.py", "printed more than")
 
@@ -103,8 +113,9 @@ def test_unknown_region_fails_build(toy):
 
 
 def test_unknown_glue_value_fails_build(toy):
-    toy.write("snippets/demo/g.py", "from infralens import glue\n"
-              "glue('a', 1)\n")
+    toy.write(
+        "snippets/demo/g.py", "from infralens import glue\nglue('a', 1)\n"
+    )
     page(toy, "Value {{ val g.py:b }}.\n\n{{ run g.py }}")
     assert_build_fails(toy, "glues no value named 'b'")
 
@@ -119,17 +130,27 @@ def test_all_failures_are_reported_together(toy):
     toy.write("snippets/demo/a.py", "1 / 0\n")
     toy.write("snippets/demo/b.py", "import nope_not_a_module\n")
     page(toy, "{{ run a.py }}\n\n{{ run b.py }}")
-    assert_build_fails(toy, "snippets/demo/a.py:1", "snippets/demo/b.py:1",
-                       "ModuleNotFoundError")
+    assert_build_fails(
+        toy,
+        "snippets/demo/a.py:1",
+        "snippets/demo/b.py:1",
+        "ModuleNotFoundError",
+    )
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("# --8<-- [start:a]\nx = 1\n", 1, "never closed"),
-    ("# --8<-- [start:a]\n# --8<-- [start:b]\n", 2, "do not nest"),
-    ("x = (1,\n# --8<-- [start:a]\n2)\n# --8<-- [end:a]\n", 2,
-     "inside a statement"),
-    ("# --8<-- [end:a]\n", 1, "not open"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("# --8<-- [start:a]\nx = 1\n", 1, "never closed"),
+        ("# --8<-- [start:a]\n# --8<-- [start:b]\n", 2, "do not nest"),
+        (
+            "x = (1,\n# --8<-- [start:a]\n2)\n# --8<-- [end:a]\n",
+            2,
+            "inside a statement",
+        ),
+        ("# --8<-- [end:a]\n", 1, "not open"),
+    ],
+)
 def test_region_marker_errors_name_the_line(tmp_path, text, line, message):
     path = tmp_path / "s.py"
     path.write_text(text)

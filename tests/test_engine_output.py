@@ -31,9 +31,12 @@ print("from the region")
 
 def build_demo(toy):
     toy.write("snippets/demo/show.py", DEMO)
-    toy.write("docs/index.md", "---\nsnippets: demo\n---\n# Demo\n\n"
-              "The answer is {{ val show.py:answer }}.\n\n"
-              "{{ run show.py:second }}\n\n{{ output show.py }}\n")
+    toy.write(
+        "docs/index.md",
+        "---\nsnippets: demo\n---\n# Demo\n\n"
+        "The answer is {{ val show.py:answer }}.\n\n"
+        "{{ run show.py:second }}\n\n{{ output show.py }}\n",
+    )
     proc = toy.build()
     assert proc.returncode == 0, proc.stderr
     return (toy.root / "site/index.html").read_text()
@@ -68,7 +71,7 @@ def test_images_are_served_files_named_by_content(toy):
 
 
 def test_shown_code_is_the_executed_file(toy):
-    html = build_demo(toy)
+    build_demo(toy)
     served = (toy.root / "site/assets/snippets/demo/show.py").read_text()
     assert served == DEMO
 

@@ -21,13 +21,19 @@ def page_references() -> dict[str, list[str]]:
 
 
 def snippet_files() -> set[str]:
-    return {p.relative_to(ROOT).as_posix() for p in SNIPPETS.rglob("*.py")
-            if "__pycache__" not in p.parts and not p.name.startswith("_")}
+    return {
+        p.relative_to(ROOT).as_posix()
+        for p in SNIPPETS.rglob("*.py")
+        if "__pycache__" not in p.parts and not p.name.startswith("_")
+    }
 
 
 def test_every_referenced_snippet_exists():
-    missing = {s: where for s, where in page_references().items()
-               if not (ROOT / s).is_file()}
+    missing = {
+        s: where
+        for s, where in page_references().items()
+        if not (ROOT / s).is_file()
+    }
     assert not missing, f"pages reference missing snippets: {missing}"
 
 
@@ -48,7 +54,10 @@ def test_every_region_a_page_names_exists():
 
 
 def test_snippet_lines_fit_a_phone():
-    long = [f"{p}:{i}" for p in sorted(snippet_files())
-            for i, line in enumerate((ROOT / p).read_text().splitlines(), 1)
-            if len(line) > 79]
+    long = [
+        f"{p}:{i}"
+        for p in sorted(snippet_files())
+        for i, line in enumerate((ROOT / p).read_text().splitlines(), 1)
+        if len(line) > 79
+    ]
     assert not long, f"lines over 79 characters: {long}"

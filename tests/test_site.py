@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -12,8 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode"
 HANDBOOK = "tracks/diffsynth/handbook/vae-encode-decode"
 NOTEBOOK = f"{LAB}/vae_encode_decode"
-PAGES = ["", "tracks/diffsynth", "tracks/diffsynth/handbook",
-         "tracks/diffsynth/labs", HANDBOOK, LAB, NOTEBOOK, "small-vae"]
+PAGES = [
+    "",
+    "tracks/diffsynth",
+    "tracks/diffsynth/handbook",
+    "tracks/diffsynth/labs",
+    HANDBOOK,
+    LAB,
+    NOTEBOOK,
+    "small-vae",
+]
 # Lab page weight budget: HTML + images + CSS + JS it loads, in bytes.
 LAB_PAGE_BUDGET = 1_500_000
 
@@ -40,8 +47,9 @@ def test_every_image_is_a_served_file(built_site, page):
 @pytest.mark.parametrize("page", [HANDBOOK, LAB])
 def test_every_heading_has_a_permalink(built_site, page):
     text = html(built_site, page)
-    headings = re.findall(r"<h[2-4][^>]*id=\"([^\"]+)\"[^>]*>(.*?)</h[2-4]>",
-                          text, re.S)
+    headings = re.findall(
+        r"<h[2-4][^>]*id=\"([^\"]+)\"[^>]*>(.*?)</h[2-4]>", text, re.S
+    )
     assert len(headings) >= 5
     for anchor, inner in headings:
         assert f'href="#{anchor}"' in inner, anchor
@@ -49,20 +57,25 @@ def test_every_heading_has_a_permalink(built_site, page):
 
 def test_no_page_shows_a_traceback(built_site):
     for page in built_site.rglob("*.html"):
-        assert "Traceback (most recent call last)" not in page.read_text(), page
+        assert "Traceback (most recent call last)" not in page.read_text(), (
+            page
+        )
 
 
 def test_nothing_is_loaded_from_another_host(built_site):
     remote = re.compile(
         r"""<(?:script|img|iframe|source|video|audio)[^>]+src=["']?(?:https?:)?//"""
         r"""|<link[^>]+rel=["']?(?:stylesheet|preload|preconnect|icon|"""
-        r"""manifest|modulepreload)["']?[^>]+href=["']?(?:https?:)?//""")
+        r"""manifest|modulepreload)["']?[^>]+href=["']?(?:https?:)?//"""
+    )
     for page in built_site.rglob("*.html"):
         text = page.read_text()
         assert not remote.search(text), (page, remote.search(text))
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
     for css in built_site.rglob("*.css"):
-        assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", css.read_text()), css
+        assert not re.search(
+            r"url\(\s*['\"]?(?:https?:)?//", css.read_text()
+        ), css
 
 
 def test_notebook_page_downloads_and_outputs_are_current(built_site):
@@ -78,19 +91,22 @@ def test_notebook_page_downloads_and_outputs_are_current(built_site):
 
     try:
         res = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens").result(
-            "snippets/diffsynth/lab07_vae_encode_decode/vae_encode_decode.py")
+            "snippets/diffsynth/lab07_vae_encode_decode/vae_encode_decode.py"
+        )
     finally:
         shutdown_workers()
-    printed = "".join(o.text for c in code for o in c.outputs
-                      if o.output_type == "stream")
+    printed = "".join(
+        o.text for c in code for o in c.outputs if o.output_type == "stream"
+    )
     assert printed == "".join(res.chunks)
-    assert (built_site / LAB / "vae_encode_decode.py").read_text() == \
-        (ROOT / res.relpath).read_text()
+    assert (built_site / LAB / "vae_encode_decode.py").read_text() == (
+        ROOT / res.relpath
+    ).read_text()
 
 
 def test_lab_page_shows_versions_and_snippet_sources(built_site):
-    import torch
     import diffusers
+    import torch
 
     text = html(built_site, LAB)
     assert f"torch {torch.__version__}" in text

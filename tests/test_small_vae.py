@@ -31,12 +31,19 @@ def evaluation(vae):
 
 
 def test_loads_with_from_pretrained_and_no_network():
-    code = ("from diffusers import AutoencoderKL; "
-            f"v = AutoencoderKL.from_pretrained({str(small_vae.MODEL_DIR)!r});"
-            " print(type(v).__name__)")
+    code = (
+        "from diffusers import AutoencoderKL; "
+        f"v = AutoencoderKL.from_pretrained({str(small_vae.MODEL_DIR)!r});"
+        " print(type(v).__name__)"
+    )
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    out = subprocess.run([sys.executable, "-c", code], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "AutoencoderKL"
 
@@ -70,8 +77,10 @@ def test_scaling_factor_is_one_over_measured_std():
     log = json.loads((small_vae.MODEL_DIR / "training_log.json").read_text())
     cfg = json.loads((small_vae.MODEL_DIR / "config.json").read_text())
     assert cfg["scaling_factor"] == log["scaling_factor"]
-    assert abs(1 / log["scaling_batch"]["latent_std"]
-               - cfg["scaling_factor"]) < 1e-4
+    assert (
+        abs(1 / log["scaling_batch"]["latent_std"] - cfg["scaling_factor"])
+        < 1e-4
+    )
 
 
 def test_chelsea_is_held_out_of_training():
@@ -97,10 +106,22 @@ def test_training_script_is_deterministic_from_its_seed(tmp_path):
     for name in ("a", "b"):
         out = tmp_path / name
         proc = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "train_vae.py"),
-             "--steps", "2", "--batch", "2", "--log-every", "1",
-             "--out", str(out)],
-            capture_output=True, text=True, timeout=600)
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "train_vae.py"),
+                "--steps",
+                "2",
+                "--batch",
+                "2",
+                "--log-every",
+                "1",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "scaling_factor" in proc.stdout
         outs.append((out / "diffusion_pytorch_model.safetensors").read_bytes())

@@ -16,8 +16,10 @@ from infralens.engine.source import SnippetError
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = sorted(
-    p.relative_to(ROOT).as_posix() for p in (ROOT / "snippets").rglob("*.py")
-    if "__pycache__" not in p.parts and not p.name.startswith("_"))
+    p.relative_to(ROOT).as_posix()
+    for p in (ROOT / "snippets").rglob("*.py")
+    if "__pycache__" not in p.parts and not p.name.startswith("_")
+)
 
 
 @pytest.fixture(scope="module")

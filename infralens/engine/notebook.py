@@ -14,32 +14,56 @@ def build_notebook(result) -> str:
     count = 0
     for cell in snip.cells:
         if cell.kind == "markdown":
-            cells.append({"cell_type": "markdown", "metadata": {},
-                          "source": cell.source})
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "metadata": {},
+                    "source": cell.source,
+                }
+            )
             continue
-        ids = [c.index for c in snip.chunks
-               if cell.first_line <= c.first_line <= cell.last_line]
+        ids = [
+            c.index
+            for c in snip.chunks
+            if cell.first_line <= c.first_line <= cell.last_line
+        ]
         outputs = []
         text = "".join(result.chunks[i] for i in ids)
         if text:
-            outputs.append({"output_type": "stream", "name": "stdout",
-                            "text": text})
+            outputs.append(
+                {"output_type": "stream", "name": "stdout", "text": text}
+            )
         for im in result.images:
             if im["chunk"] in ids:
                 data = base64.b64encode(Path(im["path"]).read_bytes())
-                outputs.append({"output_type": "display_data",
-                                "metadata": {},
-                                "data": {"image/png": data.decode("ascii"),
-                                         "text/plain": im["name"]}})
+                outputs.append(
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {
+                            "image/png": data.decode("ascii"),
+                            "text/plain": im["name"],
+                        },
+                    }
+                )
         count += 1
-        cells.append({"cell_type": "code", "execution_count": count,
-                      "metadata": {}, "outputs": outputs,
-                      "source": cell.source})
+        cells.append(
+            {
+                "cell_type": "code",
+                "execution_count": count,
+                "metadata": {},
+                "outputs": outputs,
+                "source": cell.source,
+            }
+        )
     nb = {
         "cells": cells,
         "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python",
-                           "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
         },
         "nbformat": 4,

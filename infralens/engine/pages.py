@@ -26,7 +26,8 @@ from infralens.engine.source import SnippetError
 
 BLOCK_RE = re.compile(
     r"^(?P<indent>[ \t]*)\{\{\s*(?P<verb>run|code|output|image|notebook)\s+"
-    r"(?P<target>[^\s}]+)(?:\s+(?P<arg>[^}]*?))?\s*\}\}\s*$")
+    r"(?P<target>[^\s}]+)(?:\s+(?P<arg>[^}]*?))?\s*\}\}\s*$"
+)
 VAL_RE = re.compile(r"\{\{\s*val\s+(?P<target>[^\s}:]+):(?P<name>\w+)\s*\}\}")
 ANY_RE = re.compile(r"\{\{\s*(\w+)")
 FRONT_RE = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.S)
@@ -57,8 +58,12 @@ def _resolve(base: str, target: str) -> tuple[str, str | None]:
     return f"{base}/{file}", (region or None)
 
 
-def scan(page_path: str, markdown: str, snippets_root: str = "snippets",
-         folder: str | None = None):
+def scan(
+    page_path: str,
+    markdown: str,
+    snippets_root: str = "snippets",
+    folder: str | None = None,
+):
     """All directives of a page, in order. Raises on a malformed one.
 
     ``folder`` is the page's ``snippets:`` front-matter value when the
@@ -85,19 +90,29 @@ def scan(page_path: str, markdown: str, snippets_root: str = "snippets",
         m = BLOCK_RE.match(line)
         if m:
             snip, region = _resolve(base, m.group("target"))
-            found.append(Directive(m.group("verb"), snip, region,
-                                   m.group("arg"), no))
+            found.append(
+                Directive(m.group("verb"), snip, region, m.group("arg"), no)
+            )
             continue
         for v in VAL_RE.finditer(line):
             snip, _ = _resolve(base, v.group("target"))
             found.append(Directive("val", snip, None, v.group("name"), no))
         for a in ANY_RE.finditer(line):
-            if a.group(1) not in ("val", "run", "code", "output", "image",
-                                  "notebook"):
+            if a.group(1) not in (
+                "val",
+                "run",
+                "code",
+                "output",
+                "image",
+                "notebook",
+            ):
                 continue
             if not (VAL_RE.match(line, a.start()) or BLOCK_RE.match(line)):
-                raise SnippetError(page_path, no, "malformed snippet "
-                                   f"directive: {line.strip()!r}")
+                raise SnippetError(
+                    page_path,
+                    no,
+                    f"malformed snippet directive: {line.strip()!r}",
+                )
     return found
 
 
@@ -124,11 +139,15 @@ class PageRenderer:
     def _result(self, d: Directive):
         res = self.results.get(d.snippet)
         if res is None:
-            raise SnippetError(self.page_path, d.line,
-                               f"no result for {d.snippet}")
+            raise SnippetError(
+                self.page_path, d.line, f"no result for {d.snippet}"
+            )
         if d.region and d.region not in res.snippet.regions:
-            raise SnippetError(self.page_path, d.line,
-                               f"{d.snippet} has no region '{d.region}'")
+            raise SnippetError(
+                self.page_path,
+                d.line,
+                f"{d.snippet} has no region '{d.region}'",
+            )
         return res
 
     def _code(self, res, d: Directive, annotations: list[str]) -> list[str]:
@@ -172,9 +191,12 @@ class PageRenderer:
                 for d in ds:
                     res = self._result(d)
                     if d.arg not in res.glue:
-                        raise SnippetError(self.page_path, no, f"{d.snippet}"
-                                           f" glues no value named '{d.arg}'")
-                line = VAL_RE.sub(lambda m: self._val(m, ds), line)
+                        raise SnippetError(
+                            self.page_path,
+                            no,
+                            f"{d.snippet} glues no value named '{d.arg}'",
+                        )
+                line = VAL_RE.sub(lambda m, ds=ds: self._val(m, ds), line)
                 out.append(line)
                 i += 1
                 continue
@@ -185,29 +207,42 @@ class PageRenderer:
                 j = i
                 while j < len(src) and not src[j].strip():
                     j += 1
-                if j < len(src) and LIST_ITEM_RE.match(src[j]) and \
-                        src[j].startswith(indent) and \
-                        not src[j][len(indent):len(indent) + 1].isspace():
+                if (
+                    j < len(src)
+                    and LIST_ITEM_RE.match(src[j])
+                    and src[j].startswith(indent)
+                    and not src[j][len(indent) : len(indent) + 1].isspace()
+                ):
                     k = j
                     while k < len(src):
                         s = src[k]
-                        if LIST_ITEM_RE.match(s) or s.startswith(indent + "    "):
+                        if LIST_ITEM_RE.match(s) or s.startswith(
+                            indent + "    "
+                        ):
                             k += 1
-                        elif not s.strip() and k + 1 < len(src) and (
+                        elif (
+                            not s.strip()
+                            and k + 1 < len(src)
+                            and (
                                 LIST_ITEM_RE.match(src[k + 1])
-                                or src[k + 1].startswith(indent + "    ")):
+                                or src[k + 1].startswith(indent + "    ")
+                            )
+                        ):
                             k += 1
                         else:
                             break
-                    annotations = [s[len(indent):] for s in src[j:k]]
+                    annotations = [s[len(indent) :] for s in src[j:k]]
                     i = k
             out.extend(_indent(self._block(block, annotations), indent))
         return "\n".join(out) + "\n"
 
     def _val(self, m, ds):
         for d in ds:
-            if d.verb == "val" and d.arg == m.group("name") and \
-                    d.snippet.endswith("/" + m.group("target")):
+            if (
+                d.verb == "val"
+                and d.arg == m.group("name")
+                and d.snippet.endswith("/" + m.group("target"))
+            ):
                 return html.escape(self.results[d.snippet].glue[d.arg])
         return m.group(0)
 
@@ -223,8 +258,11 @@ class PageRenderer:
             name = (d.arg or "").split()[0] if d.arg else ""
             ims = [im for im in res.images if im["name"] == name]
             if not ims:
-                raise SnippetError(self.page_path, d.line, f"{d.snippet} "
-                                   f"saved no image named '{name}'")
+                raise SnippetError(
+                    self.page_path,
+                    d.line,
+                    f"{d.snippet} saved no image named '{name}'",
+                )
             return self._images(res, ims)[1:]
         # run: code and output as content tabs
         code = self._code(res, d, annotations)
@@ -232,6 +270,6 @@ class PageRenderer:
         images = res.images_for(d.region)
         if not text and not images:
             return [""] + code + [""]
-        out = ['', '=== "Code"', ""] + _indent(code, "    ")
+        out = ["", '=== "Code"', ""] + _indent(code, "    ")
         out += ["", '=== "Output"', ""] + _indent(self._output(res, d), "    ")
         return out + [""]

@@ -36,16 +36,19 @@ ENGINE_DIR = Path(__file__).resolve().parent
 MODEL_FILE_SUFFIXES = {".json", ".safetensors", ".bin", ".pt", ".pth"}
 
 
-def sha256_file(path: Path, _memo: dict = {}) -> str:
+_HASHES: dict[tuple, str] = {}
+
+
+def sha256_file(path: Path) -> str:
     st = path.stat()
     key = (str(path), st.st_mtime_ns, st.st_size)
-    if key not in _memo:
+    if key not in _HASHES:
         h = hashlib.sha256()
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
-        _memo[key] = h.hexdigest()
-    return _memo[key]
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
 
 
 def engine_hash() -> str:
@@ -88,16 +91,24 @@ class WorkerProcess:
     def __init__(self, root: Path, preload: tuple[str, ...]):
         env = dict(os.environ)
         env.update(
-            PYTHONHASHSEED="0", OMP_NUM_THREADS="2", MKL_NUM_THREADS="2",
-            MPLBACKEND="Agg", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
-            TQDM_DISABLE="1", PYTHONUNBUFFERED="1",
+            PYTHONHASHSEED="0",
+            OMP_NUM_THREADS="2",
+            MKL_NUM_THREADS="2",
+            MPLBACKEND="Agg",
+            HF_HUB_OFFLINE="1",
+            HF_HUB_DISABLE_TELEMETRY="1",
+            TQDM_DISABLE="1",
+            PYTHONUNBUFFERED="1",
             INFRALENS_PRELOAD=",".join(preload),
         )
         self.root = root
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "infralens.engine.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=root,
+            env=env,
             start_new_session=True,
         )
         self.ready = False
@@ -129,8 +140,10 @@ class WorkerProcess:
             raise TimeoutError
         if not line:
             code = self.proc.wait()
-            raise ChildProcessError(f"the worker process died (exit code "
-                                    f"{code}) while running the snippet")
+            raise ChildProcessError(
+                f"the worker process died (exit code "
+                f"{code}) while running the snippet"
+            )
         return json.loads(line)
 
     def kill(self) -> None:
@@ -160,8 +173,9 @@ class Engine:
     output_limit: int = 200_000
     preload: tuple[str, ...] = ("torch", "diffusers")
     version_of: object = installed_version
-    stats: dict = field(default_factory=lambda: {"ran": 0, "cached": 0,
-                                                 "run_seconds": 0.0})
+    stats: dict = field(
+        default_factory=lambda: {"ran": 0, "cached": 0, "run_seconds": 0.0}
+    )
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -217,8 +231,11 @@ class Engine:
         for f in map(Path, files):
             paths.add(f)
             if (f.parent / "config.json").exists():
-                paths.update(p for p in f.parent.iterdir()
-                             if p.suffix in MODEL_FILE_SUFFIXES)
+                paths.update(
+                    p
+                    for p in f.parent.iterdir()
+                    if p.suffix in MODEL_FILE_SUFFIXES
+                )
         deps = {}
         for p in sorted(paths):
             if p.is_file():
@@ -226,12 +243,16 @@ class Engine:
         return deps
 
     def _base_key(self) -> dict:
-        return {"engine": self._engine_hash,
-                "python": platform.python_version(),
-                "machine": platform.machine()}
+        return {
+            "engine": self._engine_hash,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+        }
 
     def _entry_path(self, relpath: str) -> Path:
-        return self.cache_dir / "entries" / (relpath.replace("/", "__") + ".json")
+        return (
+            self.cache_dir / "entries" / (relpath.replace("/", "__") + ".json")
+        )
 
     def _lookup(self, relpath: str, snippet_sha: str) -> dict | None:
         path = self._entry_path(relpath)
@@ -239,7 +260,10 @@ class Engine:
             entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if entry.get("key") != self._base_key() or entry.get("snippet") != snippet_sha:
+        if (
+            entry.get("key") != self._base_key()
+            or entry.get("snippet") != snippet_sha
+        ):
             return None
         for rel, sha in entry["deps"].items():
             p = self.root / rel
@@ -248,7 +272,9 @@ class Engine:
         if self._package_versions(entry["import_names"]) != entry["packages"]:
             return None
         for im in entry["result"]["images"]:
-            if not (self.cache_dir / "images" / (im["sha"] + ".png")).is_file():
+            if not (
+                self.cache_dir / "images" / (im["sha"] + ".png")
+            ).is_file():
                 return None
         return entry
 
@@ -266,33 +292,59 @@ class Engine:
         if entry is None:
             entry = self._run(relpath, path, snippet_sha)
         res = entry["result"]
-        images = [dict(im, path=str(self.cache_dir / "images" / (im["sha"] + ".png")))
-                  for im in res["images"]]
-        result = Result(relpath, snip, res["chunks"], images, res["glue"],
-                        res["seconds"], cached)
+        images = [
+            dict(
+                im, path=str(self.cache_dir / "images" / (im["sha"] + ".png"))
+            )
+            for im in res["images"]
+        ]
+        result = Result(
+            relpath,
+            snip,
+            res["chunks"],
+            images,
+            res["glue"],
+            res["seconds"],
+            cached,
+        )
         self.stats["cached" if cached else "ran"] += 1
         if not cached:
             self.stats["run_seconds"] += res["seconds"]
-        log.info("snippet %s: %.2f s (%s)", relpath, res["seconds"],
-                 "cached" if cached else "ran")
+        log.info(
+            "snippet %s: %.2f s (%s)",
+            relpath,
+            res["seconds"],
+            "cached" if cached else "ran",
+        )
         return result
 
     def _run(self, relpath: str, path: Path, snippet_sha: str) -> dict:
         out_dir = self.cache_dir / "run-output"
         shutil.rmtree(out_dir, ignore_errors=True)
-        req = {"path": str(path), "root": str(self.root),
-               "out_dir": str(out_dir), "output_limit": self.output_limit}
+        req = {
+            "path": str(path),
+            "root": str(self.root),
+            "out_dir": str(out_dir),
+            "output_limit": self.output_limit,
+        }
         try:
             resp = self.worker().request(req, self.timeout)
         except TimeoutError:
-            raise SnippetError(relpath, None, f"timed out after "
-                               f"{self.timeout:g} s (the worker was stopped)")
+            raise SnippetError(
+                relpath,
+                None,
+                f"timed out after {self.timeout:g} s (the worker was stopped)",
+            ) from None
         except (ChildProcessError, RuntimeError) as exc:
             raise SnippetError(relpath, None, str(exc)) from None
         if not resp["ok"]:
             err = resp["error"]
-            raise SnippetError(relpath, err.get("line"), err["message"],
-                               err.get("traceback", ""))
+            raise SnippetError(
+                relpath,
+                err.get("line"),
+                err["message"],
+                err.get("traceback", ""),
+            )
         images = []
         img_dir = self.cache_dir / "images"
         img_dir.mkdir(parents=True, exist_ok=True)
@@ -307,8 +359,12 @@ class Engine:
             "deps": self._deps(resp["modules"], resp["files"]),
             "import_names": resp["packages"],
             "packages": self._package_versions(resp["packages"]),
-            "result": {"chunks": resp["chunks"], "images": images,
-                       "glue": resp["glue"], "seconds": resp["seconds"]},
+            "result": {
+                "chunks": resp["chunks"],
+                "images": images,
+                "glue": resp["glue"],
+                "seconds": resp["seconds"],
+            },
         }
         entry_path = self._entry_path(relpath)
         entry_path.parent.mkdir(parents=True, exist_ok=True)
@@ -317,7 +373,9 @@ class Engine:
         os.replace(tmp, entry_path)
         return entry
 
-    def run_all(self, relpaths) -> tuple[dict[str, Result], list[SnippetError]]:
+    def run_all(
+        self, relpaths
+    ) -> tuple[dict[str, Result], list[SnippetError]]:
         results, errors = {}, []
         for rel in sorted(set(relpaths)):
             try:

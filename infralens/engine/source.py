@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REGION_RE = re.compile(r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_-]+)\]\s*$")
+REGION_RE = re.compile(
+    r"^\s*#\s*--8<--\s*\[(start|end):([A-Za-z0-9_-]+)\]\s*$"
+)
 CELL_RE = re.compile(r"^# %%(.*)$")
 
 
@@ -78,7 +80,9 @@ class Snippet:
         else:
             start, end = self.regions[region]
             first, last = start + 1, end - 1
-        kept = [ln for ln in lines[first - 1:last] if not REGION_RE.match(ln)]
+        kept = [
+            ln for ln in lines[first - 1 : last] if not REGION_RE.match(ln)
+        ]
         while kept and not kept[0].strip():
             kept.pop(0)
         while kept and not kept[-1].strip():
@@ -118,17 +122,23 @@ def parse(path: Path, text: str | None = None) -> Snippet:
             boundaries.append(no)
             if kind == "start":
                 if open_region:
-                    raise SnippetError(path, no, f"region '{name}' starts "
-                                       f"inside region '{open_region[0]}' "
-                                       "(regions do not nest)")
+                    raise SnippetError(
+                        path,
+                        no,
+                        f"region '{name}' starts "
+                        f"inside region '{open_region[0]}' "
+                        "(regions do not nest)",
+                    )
                 if name in snip.regions:
-                    raise SnippetError(path, no, f"region '{name}' defined "
-                                       "twice")
+                    raise SnippetError(
+                        path, no, f"region '{name}' defined twice"
+                    )
                 open_region = (name, no)
             else:
                 if not open_region or open_region[0] != name:
-                    raise SnippetError(path, no, f"end of region '{name}' "
-                                       "that is not open")
+                    raise SnippetError(
+                        path, no, f"end of region '{name}' that is not open"
+                    )
                 snip.regions[name] = (open_region[1], no)
                 open_region = None
             continue
@@ -137,14 +147,16 @@ def parse(path: Path, text: str | None = None) -> Snippet:
             boundaries.append(no)
             cell_marks.append((no, c.group(1)))
     if open_region:
-        raise SnippetError(path, open_region[1],
-                           f"region '{open_region[0]}' is never closed")
+        raise SnippetError(
+            path, open_region[1], f"region '{open_region[0]}' is never closed"
+        )
 
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise SnippetError(path, exc.lineno,
-                           f"SyntaxError: {exc.msg}") from None
+        raise SnippetError(
+            path, exc.lineno, f"SyntaxError: {exc.msg}"
+        ) from None
 
     def region_of(line: int) -> str | None:
         for name, (start, end) in snip.regions.items():
@@ -159,8 +171,12 @@ def parse(path: Path, text: str | None = None) -> Snippet:
         seg = bisect.bisect_right(boundaries, first)
         if seg != bisect.bisect_right(boundaries, last):
             inner = boundaries[seg]
-            raise SnippetError(path, inner, "region or cell marker inside a "
-                               f"statement that starts at line {first}")
+            raise SnippetError(
+                path,
+                inner,
+                "region or cell marker inside a "
+                f"statement that starts at line {first}",
+            )
         if current is not None and seg == current_seg:
             current.last_line = last
         else:
@@ -169,7 +185,9 @@ def parse(path: Path, text: str | None = None) -> Snippet:
             snip.chunks.append(current)
 
     for i, (no, tail) in enumerate(cell_marks):
-        end = cell_marks[i + 1][0] - 1 if i + 1 < len(cell_marks) else len(lines)
+        end = (
+            cell_marks[i + 1][0] - 1 if i + 1 < len(cell_marks) else len(lines)
+        )
         body = lines[no:end]
         kind = "markdown" if "[markdown]" in tail else "code"
         if kind == "markdown":
@@ -183,7 +201,8 @@ def parse(path: Path, text: str | None = None) -> Snippet:
 def compile_chunk(snip: Snippet, chunk: Chunk, tree: ast.Module):
     """Compile one chunk's statements with their real line numbers."""
     body = [
-        n for n in tree.body
+        n
+        for n in tree.body
         if chunk.first_line <= _stmt_first_line(n) <= chunk.last_line
     ]
     module = ast.Module(body=body, type_ignores=[])

@@ -44,7 +44,8 @@ class CappedWriter(io.TextIOBase):
         self.used[0] += len(s.encode("utf-8", "replace"))
         if self.used[0] > self.limit:
             raise OutputLimitExceeded(
-                f"printed more than {self.limit:,} bytes of output")
+                f"printed more than {self.limit:,} bytes of output"
+            )
         self.parts.append(s)
         return len(s)
 
@@ -119,7 +120,11 @@ def _imported_names(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+        ):
             names.add(node.module.split(".")[0])
     return names
 
@@ -144,8 +149,7 @@ def _error_location(exc: BaseException, path: str) -> int | None:
     return line
 
 
-def _format_warning(message, category, filename, lineno, file=None,
-                    line=None):
+def _format_warning(message, category, filename, lineno, file=None, line=None):
     sys.stderr.write(f"{category.__name__}: {message}\n")
 
 
@@ -167,17 +171,25 @@ class Worker:
             snip = source.parse(path)
             tree = ast.parse(snip.text, filename=str(path))
         except source.SnippetError as exc:
-            result.update(ok=False, error={"line": exc.line,
-                                           "message": exc.message,
-                                           "traceback": ""})
+            result.update(
+                ok=False,
+                error={
+                    "line": exc.line,
+                    "message": exc.message,
+                    "traceback": "",
+                },
+            )
             return result
 
         _purge_project_modules(root)
         state.reset()
         out_dir.mkdir(parents=True, exist_ok=True)
         os.environ["INFRALENS_OUTPUT_DIR"] = str(out_dir)
-        namespace = {"__name__": "__main__", "__file__": str(path),
-                     "__builtins__": __builtins__}
+        namespace = {
+            "__name__": "__main__",
+            "__file__": str(path),
+            "__builtins__": __builtins__,
+        }
         used = [0]
         out = CappedWriter(limit, used)
         capture = tempfile.TemporaryFile()
@@ -212,10 +224,17 @@ class Worker:
                 msg = f"SystemExit: the snippet called exit({exc.code!r})"
             else:
                 msg = "".join(
-                    traceback.format_exception_only(type(exc), exc)).strip()
+                    traceback.format_exception_only(type(exc), exc)
+                ).strip()
             tb = "".join(traceback.format_exception(exc))
-            result.update(ok=False, error={"line": line, "message": msg,
-                                           "traceback": tb[-20_000:]})
+            result.update(
+                ok=False,
+                error={
+                    "line": line,
+                    "message": msg,
+                    "traceback": tb[-20_000:],
+                },
+            )
         finally:
             seconds = time.perf_counter() - start
             self.tracker.active = False
@@ -237,24 +256,39 @@ class Worker:
         capture.close()
         if raw and result["ok"]:
             if used[0] + len(raw) > limit:
-                result.update(ok=False, error={
-                    "line": None, "traceback": "",
-                    "message": f"printed more than {limit:,} bytes of output"})
+                result.update(
+                    ok=False,
+                    error={
+                        "line": None,
+                        "traceback": "",
+                        "message": f"printed more than {limit:,} bytes "
+                        "of output",
+                    },
+                )
             elif result["chunks"]:
                 result["chunks"][-1] += raw
 
         glue, images = state.take()
         modules = sorted(str(p) for _, p in _project_modules(root))
-        files = sorted(f for f in self.tracker.files
-                       if _under(Path(f), root)
-                       and not _under(Path(f), out_dir.resolve())
-                       and f != str(path) and f not in modules)
+        files = sorted(
+            f
+            for f in self.tracker.files
+            if _under(Path(f), root)
+            and not _under(Path(f), out_dir.resolve())
+            and f != str(path)
+            and f not in modules
+        )
         packages = _imported_names(path)
         for m in modules:
             packages |= _imported_names(Path(m))
-        result.update(glue=glue, images=images, seconds=seconds,
-                      modules=modules, files=files,
-                      packages=sorted(packages))
+        result.update(
+            glue=glue,
+            images=images,
+            seconds=seconds,
+            modules=modules,
+            files=files,
+            packages=sorted(packages),
+        )
         return result
 
 
@@ -266,7 +300,9 @@ def main() -> None:
     os.dup2(devnull, 1)
     sys.stdin = open(os.devnull, encoding="utf-8")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    for name in filter(None, os.environ.get("INFRALENS_PRELOAD", "").split(",")):
+    for name in filter(
+        None, os.environ.get("INFRALENS_PRELOAD", "").split(",")
+    ):
         try:
             __import__(name)
         except ImportError:
@@ -279,9 +315,17 @@ def main() -> None:
         try:
             resp = worker.run(req)
         except Exception:  # an engine bug: report it instead of hanging
-            resp = {"ok": False, "chunks": [], "images": [], "glue": {},
-                    "error": {"line": None, "message": "engine error",
-                              "traceback": traceback.format_exc()}}
+            resp = {
+                "ok": False,
+                "chunks": [],
+                "images": [],
+                "glue": {},
+                "error": {
+                    "line": None,
+                    "message": "engine error",
+                    "traceback": traceback.format_exc(),
+                },
+            }
         proto_out.write(json.dumps(resp) + "\n")
         proto_out.flush()
 

@@ -1,4 +1,5 @@
 """Re-measure the shipped VAE's held-out quality in this build."""
+
 from infralens import glue
 from infralens.small_vae import evaluate
 
@@ -6,8 +7,10 @@ result = evaluate()  # chelsea at three sizes, never seen in training
 print(f"scaling_factor: {result['scaling_factor']}")
 print(f"{'size':>8} {'PSNR dB':>8} {'std (mode)':>11} {'std (sample)':>13}")
 for r in result["rows"]:
-    print(f"{r['size']:>8} {r['psnr']:>8.2f} {r['std_mode']:>11.3f} "
-          f"{r['std_sample']:>13.3f}")
+    print(
+        f"{r['size']:>8} {r['psnr']:>8.2f} {r['std_mode']:>11.3f} "
+        f"{r['std_sample']:>13.3f}"
+    )
 
 bar = next(r for r in result["rows"] if r["size"] == "128x192")
 assert bar["psnr"] >= 24.0

@@ -1,4 +1,5 @@
 """Load the shipped VAE and read its contract from the config."""
+
 from diffusers import AutoencoderKL
 
 from infralens import glue

@@ -1,4 +1,5 @@
 """Pixels in, tensor out: the range and shape the encoder expects."""
+
 import numpy as np
 import torch
 from diffusers.image_processor import VaeImageProcessor
@@ -10,9 +11,9 @@ from infralens.small_vae import area_resize, load
 
 # --8<-- [start:tensor]
 rgb = data.chelsea().astype(np.float32) / 255.0  # (300, 451, 3) in [0, 1]
-rgb = area_resize(rgb, 128, 192)                 # (128, 192, 3)
+rgb = area_resize(rgb, 128, 192)  # (128, 192, 3)
 image = torch.from_numpy(rgb).permute(2, 0, 1)[None]  # (1, 3, 128, 192)
-image = image * 2 - 1                            # [0, 1] -> [-1, 1]
+image = image * 2 - 1  # [0, 1] -> [-1, 1]
 print("shape:", tuple(image.shape), image.dtype)
 print(f"range: [{image.min():.2f}, {image.max():.2f}]")
 # --8<-- [end:tensor]

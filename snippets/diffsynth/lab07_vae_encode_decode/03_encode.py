@@ -1,4 +1,5 @@
 """Encode: the posterior, sample versus mode, and how much smaller z is."""
+
 import torch
 
 from infralens import glue
@@ -19,7 +20,7 @@ print(f"typical std: {std.median():.4f}")
 # --8<-- [start:sample]
 gen = torch.Generator().manual_seed(0)
 z_sample = posterior.sample(generator=gen)  # mean + std * noise
-z_mode = posterior.mode()                   # the mean, no noise
+z_mode = posterior.mode()  # the mean, no noise
 gap = (z_sample - z_mode).abs().max().item()
 print(f"max |sample - mode|: {gap:.4f}")
 # --8<-- [end:sample]

@@ -1,4 +1,5 @@
 """The scale: bring latents to unit std before the diffusion model."""
+
 import json
 
 import torch
@@ -21,8 +22,10 @@ print(f"scaled std:    {latents.std():.3f}  (scaling_factor {s})")
 # --8<-- [start:measured]
 log = json.loads((MODEL_DIR / "training_log.json").read_text())
 batch = log["scaling_batch"]
-print(f"measured on {batch['images']} training crops of "
-      f"{batch['crop']}x{batch['crop']}:")
+print(
+    f"measured on {batch['images']} training crops of "
+    f"{batch['crop']}x{batch['crop']}:"
+)
 print(f"  posterior sample std = {batch['latent_std']}")
 print(f"  1 / std              = {1 / batch['latent_std']:.5f}")
 print(f"  stored in config     = {s}")

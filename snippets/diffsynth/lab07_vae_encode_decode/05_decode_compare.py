@@ -1,4 +1,5 @@
 """Decode and compare: reconstruction quality, pictures of z."""
+
 import matplotlib.pyplot as plt
 import torch
 
@@ -12,7 +13,7 @@ image = cat_image()  # (1, 3, 128, 192)
 s = vae.config.scaling_factor
 with torch.no_grad():
     latents = vae.encode(image).latent_dist.mode() * s  # (1, 4, 16, 24)
-    recon = vae.decode(latents / s).sample              # (1, 3, 128, 192)
+    recon = vae.decode(latents / s).sample  # (1, 3, 128, 192)
 recon = recon.clamp(-1, 1)
 print("recon:", tuple(recon.shape))
 print(f"PSNR: {psnr(image, recon):.2f} dB")
@@ -23,7 +24,7 @@ fig, axes = plt.subplots(2, 4, figsize=(10, 4.2))
 diff = (image - recon).abs().mean(1)[0]
 panels = [to_rgb(image), to_rgb(recon), diff.numpy()]
 titles = ["input", "reconstruction", "|difference|"]
-for ax, pic, title in zip(axes[0], panels, titles):
+for ax, pic, title in zip(axes[0, :3], panels, titles, strict=True):
     ax.imshow(pic, cmap="magma" if pic.ndim == 2 else None)
     ax.set_title(title)
 for c, ax in enumerate(axes[1]):

@@ -1,4 +1,5 @@
 """The bridge: encode once, denoise in latent space, decode once."""
+
 import torch
 from diffusers import DDIMScheduler
 
@@ -24,12 +25,18 @@ class OracleDenoiser:
         shapes.add(tuple(x_t.shape))  # record what the loop sees
         a = self.alphas[t]
         return (x_t - a.sqrt() * self.clean) / (1 - a).sqrt()
+
+
 # --8<-- [end:standin]
 
 
 # --8<-- [start:loop]
-scheduler = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085,
-                          beta_end=0.012, clip_sample=False)  # SD's betas
+scheduler = DDIMScheduler(
+    beta_schedule="scaled_linear",
+    beta_start=0.00085,
+    beta_end=0.012,
+    clip_sample=False,
+)  # SD's betas
 scheduler.set_timesteps(20)
 strength = 0.6
 start = int(20 * (1 - strength))  # skip the first 40% of the steps
@@ -38,7 +45,7 @@ with torch.no_grad():
     calls["vae.encode"] += 1
     gen = torch.Generator().manual_seed(0)
     z = vae.encode(image).latent_dist.sample(generator=gen)
-    latents = z * s                                   # (1, 4, 16, 24)
+    latents = z * s  # (1, 4, 16, 24)
     noise = torch.randn(latents.shape, generator=gen)
     t0 = scheduler.timesteps[start]
     latents = scheduler.add_noise(latents, noise, t0.reshape(1))

@@ -1,4 +1,5 @@
 """What each stage of an SD 1.x img2img call costs, counted on meta."""
+
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from torch.utils.flop_counter import FlopCounterMode
@@ -8,13 +9,18 @@ from infralens import glue
 # --8<-- [start:cost]
 with torch.device("meta"):  # shapes only: no memory, no download
     vae = AutoencoderKL(  # SD 1.x VAE architecture
-        block_out_channels=[128, 256, 512, 512], layers_per_block=2,
+        block_out_channels=[128, 256, 512, 512],
+        layers_per_block=2,
         down_block_types=["DownEncoderBlock2D"] * 4,
-        up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=4)
+        up_block_types=["UpDecoderBlock2D"] * 4,
+        latent_channels=4,
+    )
     unet = UNet2DConditionModel(  # SD 1.x UNet architecture
-        block_out_channels=[320, 640, 1280, 1280], cross_attention_dim=768,
+        block_out_channels=[320, 640, 1280, 1280],
+        cross_attention_dim=768,
         down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
-        up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3)
+        up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+    )
 image = torch.empty(1, 3, 512, 512, device="meta")
 z = torch.empty(2, 4, 64, 64, device="meta")  # batch 2: guidance on
 text = torch.empty(2, 77, 768, device="meta")

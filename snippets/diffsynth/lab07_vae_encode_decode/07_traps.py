@@ -1,4 +1,5 @@
 """The common mistakes, each run for real and measured."""
+
 import torch
 from diffusers import DDIMScheduler
 
@@ -21,8 +22,8 @@ def show(z_for_decoder):
 # --8<-- [start:scale_traps]
 latents = z * s
 right = show(latents / s)
-no_unscale = show(latents)       # forgot "/ s" before decode
-twice = show(latents * s / s)    # scaled twice on the way in
+no_unscale = show(latents)  # forgot "/ s" before decode
+twice = show(latents * s / s)  # scaled twice on the way in
 print(f"correct:               {right:5.1f} dB")
 print(f"forgot to unscale:     {no_unscale:5.1f} dB")
 print(f"scaled twice:          {twice:5.1f} dB")
@@ -32,14 +33,15 @@ print(f"scaled twice:          {twice:5.1f} dB")
 shift = z.mean().item()  # an SD3/FLUX-style contract: shift, then scale
 z_sd3 = (z - shift) * s
 kept = show(z_sd3 / s + shift)
-dropped = show(z_sd3 / s)        # unscaled, but the shift never added back
+dropped = show(z_sd3 / s)  # unscaled, but the shift never added back
 print(f"shift {shift:+.3f} restored: {kept:5.1f} dB")
 print(f"shift ignored:         {dropped:5.1f} dB")
 # --8<-- [end:shift_trap]
 
 # --8<-- [start:noise_trap]
-sched = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085,
-                      beta_end=0.012)
+sched = DDIMScheduler(
+    beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012
+)
 t = torch.tensor([500])  # strength 0.5: noise half way up the schedule
 a = sched.alphas_cumprod[t]
 noise = torch.randn(z.shape, generator=torch.Generator().manual_seed(0))
@@ -52,7 +54,7 @@ for name, x0 in [("scaled", z * s), ("unscaled", z)]:
 # --8<-- [start:not_denoiser]
 noisy = sched.add_noise(z * s, noise, t)
 clean_psnr = show(z)
-vae_on_noise = show(noisy / s)   # decode the noisy latent, no loop
+vae_on_noise = show(noisy / s)  # decode the noisy latent, no loop
 print(f"decode(clean latent):  {clean_psnr:5.1f} dB")
 print(f"decode(noisy latent):  {vae_on_noise:5.1f} dB  <- noise stays")
 # --8<-- [end:not_denoiser]

@@ -1,15 +1,23 @@
 """Real VAEs' contracts, computed from their architectures on meta."""
+
 import torch
-from diffusers import (AutoencoderKL, AutoencoderKLCogVideoX,
-                       AutoencoderKLHunyuanVideo, AutoencoderKLLTXVideo,
-                       AutoencoderKLWan)
+from diffusers import (
+    AutoencoderKL,
+    AutoencoderKLCogVideoX,
+    AutoencoderKLHunyuanVideo,
+    AutoencoderKLLTXVideo,
+    AutoencoderKLWan,
+)
 
 from infralens import glue
 
 # --8<-- [start:configs]
-SD = dict(block_out_channels=[128, 256, 512, 512], layers_per_block=2,
-          down_block_types=["DownEncoderBlock2D"] * 4,
-          up_block_types=["UpDecoderBlock2D"] * 4)
+SD = dict(
+    block_out_channels=[128, 256, 512, 512],
+    layers_per_block=2,
+    down_block_types=["DownEncoderBlock2D"] * 4,
+    up_block_types=["UpDecoderBlock2D"] * 4,
+)
 NO_QUANT = dict(use_quant_conv=False, use_post_quant_conv=False)
 MODELS = {  # class, config: diffusers defaults unless stated
     "SD 1.x / 2.x": (AutoencoderKL, dict(SD, latent_channels=4)),
@@ -34,9 +42,13 @@ for name, (cls, cfg) in MODELS.items():
     with torch.no_grad():
         z = vae.encode(torch.empty(shape, device="meta")).latent_dist.mode()
     n = sum(p.numel() for p in vae.parameters())
-    counts[name] = (sum(p.numel() for p in vae.encoder.parameters()),
-                    sum(p.numel() for p in vae.decoder.parameters()))
-    io = f"{'x'.join(map(str, shape[2:]))} -> {'x'.join(map(str, z.shape[2:]))}"
+    counts[name] = (
+        sum(p.numel() for p in vae.encoder.parameters()),
+        sum(p.numel() for p in vae.decoder.parameters()),
+    )
+    io = (
+        f"{'x'.join(map(str, shape[2:]))} -> {'x'.join(map(str, z.shape[2:]))}"
+    )
     print(f"{name:<13}{n / 1e6:>7.1f}M  {z.shape[1]:>6}  {io:<28}")
 # --8<-- [end:measure]
 

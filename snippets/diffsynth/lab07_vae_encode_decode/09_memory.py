@@ -1,4 +1,5 @@
 """Decode is a memory hotspot: measure it, then account for SD sizes."""
+
 import matplotlib.pyplot as plt
 import torch
 from diffusers import AutoencoderKL
@@ -42,19 +43,29 @@ save_figure(fig, "decode_memory.png")
 # --8<-- [end:plot]
 
 # --8<-- [start:sd]
-cfg = dict(block_out_channels=[128, 256, 512, 512], layers_per_block=2,
-           down_block_types=["DownEncoderBlock2D"] * 4,
-           up_block_types=["UpDecoderBlock2D"] * 4, latent_channels=4)
+cfg = dict(
+    block_out_channels=[128, 256, 512, 512],
+    layers_per_block=2,
+    down_block_types=["DownEncoderBlock2D"] * 4,
+    up_block_types=["UpDecoderBlock2D"] * 4,
+    latent_channels=4,
+)
 torch.manual_seed(0)
 sd_real = AutoencoderKL(**cfg).eval()  # random weights: memory only
 with torch.device("meta"):
     sd_meta = AutoencoderKL(**cfg).eval()
 real = peak_bytes(sd_real.decode, torch.randn(1, 4, 32, 32)) / MiB
-est = {px: peak_bytes(sd_meta.decode,
-                      torch.empty(1, 4, px // 8, px // 8, device="meta"))
-       / MiB for px in (256, 512, 1024)}
-print(f"SD VAE decode at  256 px: measured {real:.0f} MiB, "
-      f"meta estimate {est[256]:.0f} MiB")
+est = {
+    px: peak_bytes(
+        sd_meta.decode, torch.empty(1, 4, px // 8, px // 8, device="meta")
+    )
+    / MiB
+    for px in (256, 512, 1024)
+}
+print(
+    f"SD VAE decode at  256 px: measured {real:.0f} MiB, "
+    f"meta estimate {est[256]:.0f} MiB"
+)
 for px in (512, 1024):
     print(f"SD VAE decode at {px:>4} px: estimate {est[px]:,.0f} MiB (fp32)")
 # --8<-- [end:sd]

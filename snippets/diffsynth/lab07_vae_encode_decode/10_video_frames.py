@@ -1,4 +1,5 @@
 """Video VAEs: frames in, latent frames out, chunk by chunk (Wan-style)."""
+
 import torch
 from diffusers import AutoencoderKLWan
 
@@ -8,13 +9,18 @@ from infralens.memory import peak_bytes
 # --8<-- [start:model]
 torch.manual_seed(0)
 vae = AutoencoderKLWan(  # Wan 2.1's architecture, tiny widths
-    base_dim=8, z_dim=4, num_res_blocks=1,
-    latents_mean=[0.0] * 4, latents_std=[1.0] * 4).eval()
+    base_dim=8,
+    z_dim=4,
+    num_res_blocks=1,
+    latents_mean=[0.0] * 4,
+    latents_std=[1.0] * 4,
+).eval()
 print("RANDOM WEIGHTS: shapes and memory only, no pictures")
 chunks = []  # frames the encoder sees on each call
 vae.encoder.register_forward_hook(
     lambda mod, args, kwargs, out: chunks.append(args[0].shape[2]),
-    with_kwargs=True)
+    with_kwargs=True,
+)
 # --8<-- [end:model]
 
 # --8<-- [start:frames]
@@ -26,8 +32,10 @@ for frames in (1, 5, 8, 9, 17):
         z = vae.encode(video).latent_dist.mode()
         back = vae.decode(z).sample
     results[frames] = (z.shape[2], back.shape[2])
-    print(f"{frames:>2} frames -> z {tuple(z.shape)} -> {back.shape[2]:>2} "
-          f"frames out; encoder chunks {chunks}")
+    print(
+        f"{frames:>2} frames -> z {tuple(z.shape)} -> {back.shape[2]:>2} "
+        f"frames out; encoder chunks {chunks}"
+    )
 # --8<-- [end:frames]
 
 # --8<-- [start:memory]

@@ -1,4 +1,5 @@
 """Precision: bfloat16 versus float32 decode, and the float16 ceiling."""
+
 import torch
 
 from infralens import glue
@@ -10,7 +11,7 @@ with torch.no_grad():
 
 # --8<-- [start:bf16]
 with torch.no_grad():
-    ref = vae.decode(z).sample                          # float32
+    ref = vae.decode(z).sample  # float32
     vae_bf16 = load(dtype=torch.bfloat16)
     low = vae_bf16.decode(z.to(torch.bfloat16)).sample.float()
 print(f"max |bf16 - fp32|: {(low - ref).abs().max():.4f}")
@@ -24,6 +25,7 @@ peaks = {}
 def record(name):
     def hook(module, args, out):
         peaks[name] = max(peaks.get(name, 0.0), out.abs().max().item())
+
     return hook
 
 

@@ -20,16 +20,20 @@ cfg = vae.config
 factor = 2 ** (len(cfg.block_out_channels) - 1)
 scale = cfg.scaling_factor
 shift = cfg.shift_factor or 0.0  # (2)!
-print(f"x{factor}, {cfg.latent_channels} channels, scale {scale}, "
-      f"shift {shift}")
+print(
+    f"x{factor}, {cfg.latent_channels} channels, scale {scale}, shift {shift}"
+)
 
 # %%
 rgb = torch.from_numpy(data.chelsea() / 255.0).float()  # (300, 451, 3)
-rgb = rgb.permute(2, 0, 1)[None]                         # (1, 3, 300, 451)
-height, width = 128, 192  # multiples of the factor  # (3)!
+rgb = rgb.permute(2, 0, 1)[None]  # (1, 3, 300, 451)
+height, width = 128, 192  # (3)!
 image = F.interpolate(rgb, size=(height, width), mode="area") * 2 - 1
-print("image:", tuple(image.shape), f"range [{image.min():.2f}, "
-      f"{image.max():.2f}]")
+print(
+    "image:",
+    tuple(image.shape),
+    f"range [{image.min():.2f}, {image.max():.2f}]",
+)
 
 # %%
 with torch.no_grad():
