@@ -135,3 +135,20 @@ def test_snippets_do_not_see_each_others_names(toy):
     toy.write("snippets/b.py", "print('leak' in globals())\n")
     results, _ = toy.engine().run_all(["snippets/a.py", "snippets/b.py"])
     assert results["snippets/b.py"].chunks == ["False\n"]
+
+
+def test_modules_with_relative_file_are_not_project_modules(toy):
+    # torch.ops reports __file__ == "_ops.py"; resolved against the
+    # project root it looked like project code and was purged.
+    toy.write(
+        "snippets/a.py",
+        "import sys, types\n"
+        "m = types.ModuleType('fake_rel')\nm.__file__ = 'rel.py'\n"
+        "sys.modules['fake_rel'] = m\n",
+    )
+    toy.write(
+        "snippets/b.py", "import sys\nprint('fake_rel' in sys.modules)\n"
+    )
+    results, errors = toy.engine().run_all(["snippets/a.py", "snippets/b.py"])
+    assert not errors
+    assert results["snippets/b.py"].chunks == ["True\n"]

@@ -91,8 +91,8 @@ class Tracker:
 def _project_modules(root: Path):
     for name, mod in list(sys.modules.items()):
         file = getattr(mod, "__file__", None)
-        if not file:
-            continue
+        if not isinstance(file, str) or not os.path.isabs(file):
+            continue  # built-in, or a pseudo-module such as torch.ops
         p = Path(file).resolve()
         if _under(p, root) and not _under(p, ENGINE_DIR):
             yield name, p
