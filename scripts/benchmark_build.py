@@ -32,6 +32,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infralens.devtools import copy_repo  # noqa: E402
+
 HANDBOOK = "docs/tracks/diffsynth/handbook/vae-encode-decode.md"
 HANDBOOK_URL = "tracks/diffsynth/handbook/vae-encode-decode/"
 LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode"
@@ -40,21 +44,6 @@ ENGINE_LINE = re.compile(
     r"snippet engine: (\d+) ran \(([\d.]+) s of snippet time\), (\d+) "
     r"cached; engine wall time ([\d.]+) s"
 )
-
-
-def copy_repo(dest: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    for rel in filter(None, files):
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
 
 
 def build(repo: Path) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+
+def _can_unshare_network() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+# Where the machine allows it (root, or user namespaces), the session's site
+# build runs in a network namespace with no interfaces but loopback down.
+OFFLINE_PREFIX = ["unshare", "-n"] if _can_unshare_network() else []
 
 TOY_MKDOCS = """\
 site_name: Toy
@@ -77,7 +90,15 @@ def built_site(tmp_path_factory):
     """The real site, built once for the session with the real config."""
     site = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(site)],
+        [
+            *OFFLINE_PREFIX,
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--site-dir",
+            str(site),
+        ],
         cwd=ROOT,
         env=ENV,
         capture_output=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -10,25 +9,9 @@ from pathlib import Path
 
 from conftest import ENV
 
+from infralens.devtools import copy_repo
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def copy_repo(dest: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for rel in files:
-        if (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
-    if (ROOT / ".cache" / "infralens").is_dir():  # warm: only new snippets run
-        shutil.copytree(
-            ROOT / ".cache" / "infralens", dest / ".cache" / "infralens"
-        )
 
 
 def run(args, cwd):
@@ -39,7 +22,7 @@ def run(args, cwd):
 
 def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
     repo = tmp_path / "repo"
-    copy_repo(repo)
+    copy_repo(repo, with_cache=True)
     started = time.perf_counter()
     made = run(
         [
