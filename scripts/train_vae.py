@@ -49,6 +49,7 @@ def build_pyramid():
 
 
 def sample_batch(tiles, batch, crop, gen):
+    tiles = [t for t in tiles if min(t.shape[1:]) >= crop]
     out = []
     for _ in range(batch):
         t = tiles[torch.randint(len(tiles), (1,), generator=gen).item()]
@@ -75,7 +76,7 @@ def held_out_psnr(vae):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)

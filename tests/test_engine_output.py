@@ -83,3 +83,19 @@ def test_two_cold_builds_print_identical_outputs(toy):
     shutil.rmtree(toy.root / ".cache")
     second = build_demo(toy)
     assert first == second
+
+
+def test_annotation_list_with_continuation_lines_stays_in_the_code_tab(toy):
+    toy.write("snippets/demo/ann.py", "a = 1  # (1)!\nb = 2  # (2)!\n"
+              "print(a + b)\n")
+    toy.write("docs/index.md", "---\nsnippets: demo\n---\n# A\n\n"
+              "{{ run ann.py }}\n\n1. First note,\n   continued here.\n"
+              "2. Second note\n   with more.\n\nAfter the list.\n")
+    proc = toy.build()
+    assert proc.returncode == 0, proc.stderr
+    html = (toy.root / "site/index.html").read_text()
+    block = html[html.index('class="tabbed-block"'):]
+    code_tab = block[: block.index('class="tabbed-block"', 10)]
+    assert re.search(r"<li>First note,\s+continued here.</li>", code_tab)
+    assert re.search(r"<li>Second note\s+with more.</li>", code_tab)
+    assert "After the list." not in code_tab

@@ -116,6 +116,28 @@ def scan(
     return found
 
 
+def _list_end(src: list[str], j: int, indent: str) -> int:
+    """Index just past the ordered list that starts at ``src[j]``: its
+    items, their deeper-indented continuation lines and blank lines
+    between them."""
+
+    def continues(line: str) -> bool:
+        deeper = (
+            line.startswith(indent) and line[len(indent) : len(indent) + 1]
+        )
+        return bool(LIST_ITEM_RE.match(line)) or deeper in (" ", "\t")
+
+    k = j
+    while k < len(src):
+        if continues(src[k]):
+            k += 1
+        elif not src[k].strip() and k + 1 < len(src) and continues(src[k + 1]):
+            k += 1
+        else:
+            break
+    return k
+
+
 def _fence(text: str, lang: str, attrs: str = "") -> list[str]:
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
@@ -213,24 +235,7 @@ class PageRenderer:
                     and src[j].startswith(indent)
                     and not src[j][len(indent) : len(indent) + 1].isspace()
                 ):
-                    k = j
-                    while k < len(src):
-                        s = src[k]
-                        if LIST_ITEM_RE.match(s) or s.startswith(
-                            indent + "    "
-                        ):
-                            k += 1
-                        elif (
-                            not s.strip()
-                            and k + 1 < len(src)
-                            and (
-                                LIST_ITEM_RE.match(src[k + 1])
-                                or src[k + 1].startswith(indent + "    ")
-                            )
-                        ):
-                            k += 1
-                        else:
-                            break
+                    k = _list_end(src, j, indent)
                     annotations = [s[len(indent) :] for s in src[j:k]]
                     i = k
             out.extend(_indent(self._block(block, annotations), indent))

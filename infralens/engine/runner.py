@@ -51,9 +51,21 @@ def sha256_file(path: Path) -> str:
     return _HASHES[key]
 
 
+# The engine files that decide what a run produces. Rendering (pages.py,
+# notebook.py) happens on every build from cached results, so editing it
+# reruns no snippet.
+EXECUTION_FILES = (
+    "__init__.py",
+    "source.py",
+    "state.py",
+    "worker.py",
+    "runner.py",
+)
+
+
 def engine_hash() -> str:
     h = hashlib.sha256(ENGINE_VERSION.encode())
-    for p in sorted(ENGINE_DIR.glob("*.py")):
+    for p in sorted(ENGINE_DIR / name for name in EXECUTION_FILES):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()

@@ -6,7 +6,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from infralens import glue
 
-# --8<-- [start:cost]
+# --8<-- [start:models]
 with torch.device("meta"):  # shapes only: no memory, no download
     vae = AutoencoderKL(  # SD 1.x VAE architecture
         block_out_channels=[128, 256, 512, 512],
@@ -24,6 +24,9 @@ with torch.device("meta"):  # shapes only: no memory, no download
 image = torch.empty(1, 3, 512, 512, device="meta")
 z = torch.empty(2, 4, 64, 64, device="meta")  # batch 2: guidance on
 text = torch.empty(2, 77, 768, device="meta")
+# --8<-- [end:models]
+
+# --8<-- [start:count]
 
 
 def tflops(fn):
@@ -40,7 +43,7 @@ print(f"VAE encode, once:      {enc:6.2f} TFLOP")
 print(f"UNet, per step:        {step:6.2f} TFLOP")
 print(f"UNet, 12 steps:        {12 * step:6.2f} TFLOP")
 print(f"VAE decode, once:      {dec:6.2f} TFLOP")
-# --8<-- [end:cost]
+# --8<-- [end:count]
 
 assert dec > step  # one decode outweighs one guided UNet step at 512 px
 glue("dec_over_step", f"{dec / step:.1f}")

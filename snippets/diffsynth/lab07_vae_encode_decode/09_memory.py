@@ -12,7 +12,7 @@ MiB = 2**20
 vae = load()
 
 # --8<-- [start:small]
-sizes = [128, 256, 384, 512, 768]
+sizes = [128, 256, 384, 512]
 rows = {"plain": [], "tiling": [], "4 images": [], "4 images, slicing": []}
 for px in sizes:
     z1 = torch.randn(1, 4, px // 8, px // 8)
@@ -75,5 +75,6 @@ assert rows["tiling"][-1] < rows["plain"][-1]
 assert rows["4 images, slicing"][-1] < rows["4 images"][-1]
 glue("sd512", f"{est[512]:,.0f}")
 glue("sd1024", f"{est[1024]:,.0f}")
-glue("plain768", f"{rows['plain'][-1]:.0f}")
-glue("tiled768", f"{rows['tiling'][-1]:.0f}")
+glue("largest", sizes[-1])
+glue("plain_largest", f"{rows['plain'][-1]:.0f}")
+glue("tiled_largest", f"{rows['tiling'][-1]:.0f}")
