@@ -126,9 +126,13 @@ def test_every_image_loads(visit, path):
         assert len(sizes) >= 2
 
 
+def load_vae_tabs(page):
+    return page.locator(".tabbed-set", has_text="01_load_vae.py (load)")
+
+
 def test_code_and_output_tabs_switch(visit):
     page = visit(HANDBOOK).page
-    tabs = page.locator(".tabbed-set").first
+    tabs = load_vae_tabs(page)
     output_block = tabs.locator(".tabbed-block").nth(1)
     assert not output_block.is_visible()
     tabs.locator("label", has_text="Output").click()
@@ -138,9 +142,9 @@ def test_code_and_output_tabs_switch(visit):
 
 def test_code_copy_button_copies_the_code(visit):
     page = visit(HANDBOOK).page
-    block = page.locator(".tabbed-block").first
+    block = load_vae_tabs(page).locator(".tabbed-block").first
     block.hover()
-    block.locator("button.md-clipboard").first.click()
+    block.locator("button[data-md-type=copy]").first.click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "AutoencoderKL.from_pretrained(MODEL_DIR)" in copied
 
@@ -158,8 +162,8 @@ def test_heading_permalink_lands_on_its_section(visit):
 
 def test_search_finds_scaling_factor_and_opens_the_lab(visit):
     page = visit("").page
-    page.locator("label.md-search__icon, label[for='__search']").first.click()
-    page.locator("input.md-search__input").fill("scaling_factor")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type("scaling_factor", delay=20)  # keyup drives search
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
     hrefs = results.evaluate_all("els => els.map(e => e.href)")
