@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import re
 import time
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +24,21 @@ from infralens.engine.runner import Engine, installed_version, shutdown_workers
 from infralens.engine.source import SnippetError
 
 log = logging.getLogger("mkdocs.plugins.infralens")
+
+# mkdocs-jupyter writes <script src=""> when custom_mathjax_url is empty
+# (the setting that keeps it off the MathJax CDN); a browser would fetch
+# the page itself as a script and log an error.
+EMPTY_SCRIPT = re.compile(r'<script src=""\s*>\s*</script>')
+
+# {{ include FILE }} inserts a Markdown file from the repository (path from
+# the project root), e.g. CONTRIBUTING.md. Unlike pymdownx.snippets, it
+# keeps lines that look like snippet section markers ("--8<-- [start:x]"):
+# when pymdownx.snippets is on, they are escaped with ";" so that it shows
+# them as text.
+INCLUDE_RE = re.compile(r"^\{\{\s*include\s+(?P<path>[^\s}]+)\s*\}\}\s*$")
+SECTION_MARK_RE = re.compile(
+    r"(-+8<-+[ \t]+\[[ \t]*(?:start|end)[ \t]*:)", re.I
+)
 
 
 class InfraLensConfig(base.Config):
@@ -55,13 +71,44 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         )
         self.generated_dir = self.engine.cache_dir / "generated"
         self.engine_seconds = 0.0
+        self.included: set[str] = set()
         return config
 
     def on_serve(self, server, *, config, builder):
         for name in (self.config.snippets_dir, "infralens", "models"):
             if (self.root / name).is_dir():
                 server.watch(str(self.root / name))
+        for name in sorted(self.included):
+            server.watch(str(self.root / name))
         return server
+
+    @staticmethod
+    def _include_lines(markdown: str):
+        """(index, path) of each include line outside code fences."""
+        fence = None
+        for i, line in enumerate(markdown.split("\n")):
+            mark = re.match(r"^\s*(`{3,}|~{3,})", line)
+            if mark:
+                ticks = mark.group(1)
+                if fence is None:
+                    fence = ticks
+                elif ticks[0] == fence[0] and len(ticks) >= len(fence):
+                    fence = None
+                continue
+            m = None if fence else INCLUDE_RE.match(line)
+            if m:
+                yield i, m.group("path")
+
+    def _includes(self, markdown: str, config) -> str:
+        escape = "pymdownx.snippets" in config.markdown_extensions
+        lines = markdown.split("\n")
+        for i, path in self._include_lines(markdown):
+            self.included.add(path)
+            text = (self.root / path).read_text(encoding="utf-8")
+            if escape:
+                text = SECTION_MARK_RE.sub(r";\1", text)
+            lines[i] = text.rstrip("\n")
+        return "\n".join(lines)
 
     # -- collect and run -------------------------------------------------
     def on_files(self, files: Files, *, config) -> Files:
@@ -90,6 +137,13 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 continue
             if found:
                 self.directives[f.src_uri] = found
+            for i, path in self._include_lines(f.content_string):
+                if not (self.root / path).is_file():
+                    errors.append(
+                        SnippetError(
+                            page_path, i + 1, f"no file to include: {path}"
+                        )
+                    )
             for d in found:
                 if not (self.root / d.snippet).is_file():
                     errors.append(
@@ -214,10 +268,25 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             self.engine_seconds += time.perf_counter() - started
 
     def _render(self, markdown, page, config):
-        if page.file.src_uri not in self.directives:
-            return markdown
+        try:
+            return self._render_page(markdown, page, config)
+        except SnippetError as exc:
+            # lines counted in the page body; report them in the file
+            raw = page.file.content_string
+            offset = len(raw.splitlines()) - len(markdown.splitlines())
+            line = exc.line + offset if exc.line else None
+            raise PluginError(
+                f"snippet engine: {exc.path}:{line}: {exc.message}"
+            ) from None
+
+    def _render_page(self, markdown, page, config):
         page_uri = page.file.src_uri
-        page_path = f"{config.docs_dir}/{page_uri}"
+        docs_name = (
+            Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
+        )
+        page_path = f"{docs_name}/{page_uri}"
+        if page_uri not in self.directives:
+            return self._includes(markdown, config)
         folder = page.meta.get("snippets")
         ds = pages.scan(
             page_path,
@@ -237,10 +306,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             image_url,
             self.notebook_links.get(page_uri, {}),
         )
-        try:
-            body = renderer.render(markdown, ds)
-        except SnippetError as exc:
-            raise PluginError(f"snippet engine: {exc}") from None
+        body = renderer.render(markdown, ds)
         used = sorted({d.snippet for d in ds if d.verb != "notebook"})
         links = ", ".join(
             f"[`{PurePosixPath(s).name}`]"
@@ -261,7 +327,10 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         ]
         if links:
             note.append(f"    Snippet sources: {links}.")
-        return body + "\n".join(note) + "\n"
+        return self._includes(body + "\n".join(note) + "\n", config)
+
+    def on_post_page(self, output, *, page, config):
+        return EMPTY_SCRIPT.sub("", output)
 
     def on_post_build(self, *, config):
         s = self.engine.stats

@@ -197,3 +197,20 @@ def test_screenshots_and_no_sideways_scroll(visit, path, name, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
     slug = path.strip("/").split("/")[-1]
     page.screenshot(path=str(ARTIFACTS / f"{slug}-{name}.png"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "tracks/diffsynth/",
+        "tracks/diffsynth/labs/",
+        f"{LAB}vae_encode_decode/",
+        "small-vae/",
+        "contributing/",
+    ],
+)
+def test_other_pages_load_cleanly(visit, path):
+    # the Visit fixture fails on any console error or request off localhost
+    page = visit(path).page
+    assert page.locator("h1").count() >= 1

@@ -159,3 +159,8 @@ def test_region_marker_errors_name_the_line(tmp_path, text, line, message):
     assert info.value.line == line
     assert message in info.value.message
     assert str(path) in str(info.value)
+
+
+def test_missing_included_file_fails_build_naming_page_line(toy):
+    page(toy, "text\n\n{{ include GUIDE.md }}")
+    assert_build_fails(toy, "docs/index.md:8", "GUIDE.md")

@@ -86,16 +86,37 @@ def test_two_cold_builds_print_identical_outputs(toy):
 
 
 def test_annotation_list_with_continuation_lines_stays_in_the_code_tab(toy):
-    toy.write("snippets/demo/ann.py", "a = 1  # (1)!\nb = 2  # (2)!\n"
-              "print(a + b)\n")
-    toy.write("docs/index.md", "---\nsnippets: demo\n---\n# A\n\n"
-              "{{ run ann.py }}\n\n1. First note,\n   continued here.\n"
-              "2. Second note\n   with more.\n\nAfter the list.\n")
+    toy.write(
+        "snippets/demo/ann.py", "a = 1  # (1)!\nb = 2  # (2)!\nprint(a + b)\n"
+    )
+    toy.write(
+        "docs/index.md",
+        "---\nsnippets: demo\n---\n# A\n\n"
+        "{{ run ann.py }}\n\n1. First note,\n   continued here.\n"
+        "2. Second note\n   with more.\n\nAfter the list.\n",
+    )
     proc = toy.build()
     assert proc.returncode == 0, proc.stderr
     html = (toy.root / "site/index.html").read_text()
-    block = html[html.index('class="tabbed-block"'):]
+    block = html[html.index('class="tabbed-block"') :]
     code_tab = block[: block.index('class="tabbed-block"', 10)]
     assert re.search(r"<li>First note,\s+continued here.</li>", code_tab)
     assert re.search(r"<li>Second note\s+with more.</li>", code_tab)
     assert "After the list." not in code_tab
+
+
+def test_include_keeps_lines_that_look_like_region_markers(toy):
+    toy.write(
+        "GUIDE.md",
+        "# Guide\n\n```python\n# --8<-- [start:r]\nx = 1\n"
+        "# --8<-- [end:r]\n```\n\nUse `# --8<-- [start:name]` lines.\n",
+    )
+    toy.write("docs/index.md", "{{ include GUIDE.md }}\n")
+    with open(toy.root / "mkdocs.yml", "a") as f:
+        f.write("  - pymdownx.snippets\n")  # which would drop such lines
+    proc = toy.build()
+    assert proc.returncode == 0, proc.stderr
+    html = (toy.root / "site/index.html").read_text()
+    assert "# --8&lt;-- [start:r]" in html
+    assert "# --8&lt;-- [end:r]" in html
+    assert "<code># --8&lt;-- [start:name]</code>" in html

@@ -20,6 +20,7 @@ PAGES = [
     LAB,
     NOTEBOOK,
     "small-vae",
+    "contributing",
 ]
 # Lab page weight budget: HTML + images + CSS + JS it loads, in bytes.
 LAB_PAGE_BUDGET = 1_500_000
@@ -123,3 +124,15 @@ def test_lab_page_weight_within_budget(built_site):
     total = len(text.encode()) + sum(f.stat().st_size for f in files)
     print(f"lab page weight: {total:,} bytes in {len(files) + 1} files")
     assert total <= LAB_PAGE_BUDGET
+
+
+def test_contributing_page_keeps_every_line_of_the_guide(built_site):
+    # region markers in the guide's examples are content, not directives
+    page = html(built_site, "contributing")
+    for text in (
+        "# --8&lt;-- [start:encode]",
+        "# --8&lt;-- [end:encode]",
+        "<code># --8&lt;-- [start:name]</code>",
+        "pymdownx.snippets syntax",
+    ):
+        assert text in page, text

@@ -8,6 +8,8 @@ inside admonitions and tabs)::
     {{ output FILE[:REGION] }}   only what it printed, then its images
     {{ image FILE NAME.png }}    one image the snippet saved
     {{ notebook FILE }}          the starter notebook made from FILE
+    {{ include PATH }}           a repository Markdown file (the plugin
+                                 expands it before anything else)
 
 Values glued by a snippet can stand anywhere in prose: ``{{ val FILE:NAME }}``.
 FILE is relative to the page's ``snippets:`` front-matter folder, or to
