@@ -36,5 +36,17 @@ fig.tight_layout()
 save_figure(fig, "reconstruction.png")
 # --8<-- [end:figure]
 
+# --8<-- [start:detail]
+# Where does the error sit? Compare it with the image's local detail
+# (gradient magnitude), pixel by pixel.
+gray = image.mean(1)[0]
+gy, gx = torch.gradient(gray)
+detail = (gx**2 + gy**2).sqrt()
+r = torch.corrcoef(torch.stack([diff.flatten(), detail.flatten()]))[0, 1]
+print(f"correlation of |difference| with image detail: r = {r:.2f}")
+# --8<-- [end:detail]
+
 assert psnr(image, recon) >= 24.0
+assert r > 0.3  # the error follows the detail
 glue("psnr", f"{psnr(image, recon):.1f}")
+glue("detail_r", f"{r:.2f}")

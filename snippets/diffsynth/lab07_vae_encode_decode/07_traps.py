@@ -4,7 +4,7 @@ import torch
 from diffusers import DDIMScheduler
 
 from infralens import glue
-from infralens.small_vae import cat_image, load, psnr
+from infralens.small_vae import cat_image, image_set, load, psnr
 
 vae = load()
 image = cat_image()
@@ -22,20 +22,30 @@ def show(z_for_decoder):
 # --8<-- [start:scale_traps]
 latents = z * s
 right = show(latents / s)
-no_unscale = show(latents)  # forgot "/ s" before decode
-twice = show(latents * s / s)  # scaled twice on the way in
-print(f"correct:               {right:5.1f} dB")
-print(f"forgot to unscale:     {no_unscale:5.1f} dB")
-print(f"scaled twice:          {twice:5.1f} dB")
+no_unscale = show(latents)  # forgot "/ s": the decoder gets z * s
+twice = (z * s * s).std().item()  # scaled twice: what the denoiser sees
+print(f"correct:                       {right:5.1f} dB")
+print(f"forgot to unscale (x{s:.5f}):   {no_unscale:5.1f} dB")
+print(f"scaled twice: denoiser input std {twice:.2f}, not {latents.std():.2f}")
+# the same slip with Stable Diffusion's factor, 0.18215
+sd_slip = show(z * 0.18215)
+print(f"forgot to unscale (x0.18215):   {sd_slip:5.1f} dB")
 # --8<-- [end:scale_traps]
 
 # --8<-- [start:shift_trap]
-shift = z.mean().item()  # an SD3/FLUX-style contract: shift, then scale
-z_sd3 = (z - shift) * s
-kept = show(z_sd3 / s + shift)
-dropped = show(z_sd3 / s)  # unscaled, but the shift never added back
-print(f"shift {shift:+.3f} restored: {kept:5.1f} dB")
-print(f"shift ignored:         {dropped:5.1f} dB")
+# An SD3/FLUX-style contract for this VAE: shift = mean latent of a set of
+# images, per channel as Wan does it; encode (z - shift) * s'.
+names, images = image_set(128, 192)
+with torch.no_grad():
+    zset = vae.encode(images).latent_dist.mode()
+shift = zset.mean(dim=(0, 2, 3), keepdim=True)  # (1, 4, 1, 1)
+s2 = 1 / (zset - shift).std().item()
+coded = (z - shift) * s2
+kept = show(coded / s2 + shift)
+dropped = show(coded / s2)  # unscaled, but the shift never added back
+print("per-channel shift:", [round(v, 3) for v in shift.flatten().tolist()])
+print(f"shift restored:                 {kept:5.1f} dB")
+print(f"shift ignored:                  {dropped:5.1f} dB")
 # --8<-- [end:shift_trap]
 
 # --8<-- [start:noise_trap]
@@ -59,11 +69,17 @@ print(f"decode(clean latent):  {clean_psnr:5.1f} dB")
 print(f"decode(noisy latent):  {vae_on_noise:5.1f} dB  <- noise stays")
 # --8<-- [end:not_denoiser]
 
-assert no_unscale < right - 3 and twice < right - 3
-assert dropped < kept - 1
+assert no_unscale < right - 1  # a factor of 0.8 already costs dB
+assert sd_slip < no_unscale - 5  # a factor of 0.18 costs far more
+assert abs(twice - s * latents.std().item()) < 1e-4
+assert dropped < kept - 0.1  # quieter than the scale traps, still a loss
+assert kept - dropped < right - no_unscale
 assert vae_on_noise < clean_psnr - 3
 glue("right", f"{right:.1f}")
 glue("no_unscale", f"{no_unscale:.1f}")
-glue("twice", f"{twice:.1f}")
+glue("twice", f"{twice:.2f}")
+glue("sd_slip", f"{sd_slip:.1f}")
+glue("unscale_cost", f"{right - no_unscale:.1f}")
+glue("shift_kept", f"{kept:.1f}")
 glue("shift_drop", f"{dropped:.1f}")
 glue("noisy_decode", f"{vae_on_noise:.1f}")
