@@ -104,6 +104,7 @@ Load it with the real diffusers call; nothing is downloaded:
 
 ```python
 from diffusers import AutoencoderKL
+
 vae = AutoencoderKL.from_pretrained("models/small-vae")
 ```
 
