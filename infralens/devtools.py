@@ -9,17 +9,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def copy_repo(dest: Path, with_cache: bool = False) -> None:
-    """Copy the working tree (tracked and untracked, not ignored files) to
-    ``dest``; with ``with_cache`` also the snippet cache, so that only
-    snippets whose inputs differ run again there."""
-    files = subprocess.run(
+# Skipped when the tree is not a git checkout (a copy made by copy_repo).
+UNTRACKED = {
+    ".git",
+    ".cache",
+    ".pytest_cache",
+    "__pycache__",
+    "_output",
+    "build",
+    "site",
+    "test-artifacts",
+}
+
+
+def _working_files() -> list[str]:
+    listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.splitlines()
+    )
+    if listed.returncode == 0:
+        return listed.stdout.splitlines()
+    return [
+        p.relative_to(ROOT).as_posix()
+        for p in sorted(ROOT.rglob("*"))
+        if p.is_file()
+        and not any(
+            part in UNTRACKED or part.endswith(".egg-info")
+            for part in p.relative_to(ROOT).parts
+        )
+    ]
+
+
+def copy_repo(dest: Path, with_cache: bool = False) -> None:
+    """Copy the working tree (tracked and untracked, not ignored files) to
+    ``dest``; with ``with_cache`` also the snippet cache, so that only
+    snippets whose inputs differ run again there."""
+    files = _working_files()
     for rel in files:
         if (ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
