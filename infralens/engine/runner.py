@@ -197,6 +197,7 @@ class Engine:
         self.snippets_dir = Path(self.snippets_dir or self.root / "snippets")
         self._engine_hash = engine_hash()
         self._dists: dict | None = None
+        self._dist_cache: dict[str, tuple] = {}
 
     # -- workers ---------------------------------------------------------
     def worker(self) -> WorkerProcess:
@@ -211,6 +212,25 @@ class Engine:
         self.worker()
 
     # -- cache keys ------------------------------------------------------
+    def _dist_info(self, dist: str):
+        """(version, installed requirement names) of one distribution,
+        looked up once per engine: reading metadata is slow."""
+        key = re.sub(r"[-_.]+", "-", dist).lower()
+        if key not in self._dist_cache:
+            try:
+                reqs = metadata.requires(dist) or []
+            except metadata.PackageNotFoundError:
+                reqs = []
+            names = []
+            for req in reqs:
+                if "extra" in req.partition(";")[2]:
+                    continue
+                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+                if m and installed_version(m.group(1)) is not None:
+                    names.append(m.group(1))
+            self._dist_cache[key] = (self.version_of(dist), names)
+        return key, self._dist_cache[key]
+
     def _package_versions(self, names) -> dict[str, str | None]:
         if self._dists is None:
             self._dists = metadata.packages_distributions()
@@ -221,21 +241,11 @@ class Engine:
             todo.extend(self._dists.get(name, []))
         seen: dict[str, str | None] = {}
         while todo:
-            dist = todo.pop()
-            key = re.sub(r"[-_.]+", "-", dist).lower()
+            key, (version, reqs) = self._dist_info(todo.pop())
             if key in seen:
                 continue
-            seen[key] = self.version_of(dist)
-            try:
-                reqs = metadata.requires(dist) or []
-            except metadata.PackageNotFoundError:
-                reqs = []
-            for req in reqs:
-                if "extra" in req.partition(";")[2]:
-                    continue
-                m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
-                if m and installed_version(m.group(1)) is not None:
-                    todo.append(m.group(1))
+            seen[key] = version
+            todo.extend(reqs)
         return dict(sorted(seen.items()))
 
     def _deps(self, modules, files) -> dict[str, str]:

@@ -88,13 +88,28 @@ class Tracker:
             pass
 
 
+# module file -> its resolved path if it is a project module, else None.
+# Thousands of modules are loaded once torch is; resolving each path on
+# every snippet would cost a quarter of a second.
+_PROJECT_FILE: dict[tuple[str, str], Path | None] = {}
+
+
+def _project_file(file: str, root: Path) -> Path | None:
+    key = (file, str(root))
+    if key not in _PROJECT_FILE:
+        p = Path(file).resolve()
+        keep = _under(p, root) and not _under(p, ENGINE_DIR)
+        _PROJECT_FILE[key] = p if keep else None
+    return _PROJECT_FILE[key]
+
+
 def _project_modules(root: Path):
     for name, mod in list(sys.modules.items()):
         file = getattr(mod, "__file__", None)
         if not isinstance(file, str) or not os.path.isabs(file):
             continue  # built-in, or a pseudo-module such as torch.ops
-        p = Path(file).resolve()
-        if _under(p, root) and not _under(p, ENGINE_DIR):
+        p = _project_file(file, root)
+        if p is not None:
             yield name, p
 
 
