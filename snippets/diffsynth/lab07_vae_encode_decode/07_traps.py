@@ -33,8 +33,9 @@ print(f"forgot to unscale (x0.18215):   {sd_slip:5.1f} dB")
 # --8<-- [end:scale_traps]
 
 # --8<-- [start:shift_trap]
-# An SD3/FLUX-style contract for this VAE: shift = mean latent of a set of
-# images, per channel as Wan does it; encode (z - shift) * s'.
+# An SD3/FLUX-style contract for this VAE, with a shift taken from data:
+# the mean latent of the packaged images, per channel like Wan's
+# latents_mean; encode (z - shift) * s2.
 names, images = image_set(128, 192)
 with torch.no_grad():
     zset = vae.encode(images).latent_dist.mode()
@@ -76,6 +77,7 @@ assert dropped < kept - 0.1  # quieter than the scale traps, still a loss
 assert kept - dropped < right - no_unscale
 assert vae_on_noise < clean_psnr - 3
 glue("right", f"{right:.1f}")
+glue("factor", s)
 glue("no_unscale", f"{no_unscale:.1f}")
 glue("twice", f"{twice:.2f}")
 glue("sd_slip", f"{sd_slip:.1f}")
