@@ -61,6 +61,10 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def on_config(self, config):
         self.root = Path(config.config_file_path).resolve().parent
+        # the docs folder as pages' error messages name it
+        self.docs_name = (
+            Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
+        )
         self.engine = Engine(
             root=self.root,
             cache_dir=self.root / self.config.cache_dir,
@@ -85,17 +89,8 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
     @staticmethod
     def _include_lines(markdown: str):
         """(index, path) of each include line outside code fences."""
-        fence = None
-        for i, line in enumerate(markdown.split("\n")):
-            mark = re.match(r"^\s*(`{3,}|~{3,})", line)
-            if mark:
-                ticks = mark.group(1)
-                if fence is None:
-                    fence = ticks
-                elif ticks[0] == fence[0] and len(ticks) >= len(fence):
-                    fence = None
-                continue
-            m = None if fence else INCLUDE_RE.match(line)
+        for i, line in pages.unfenced(markdown.split("\n")):
+            m = INCLUDE_RE.match(line)
             if m:
                 yield i, m.group("path")
 
@@ -120,16 +115,13 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def _collect_and_run(self, files: Files, config) -> Files:
         root_name = self.config.snippets_dir.strip("/")
-        docs_name = (
-            Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
-        )
         errors: list[SnippetError] = []
         self.directives: dict[str, list[pages.Directive]] = {}
         referenced: dict[str, tuple[str, int]] = {}
         for f in files.documentation_pages():
             if not f.src_uri.endswith(".md"):
                 continue
-            page_path = f"{docs_name}/{f.src_uri}"
+            page_path = f"{self.docs_name}/{f.src_uri}"
             try:
                 found = pages.scan(page_path, f.content_string, root_name)
             except SnippetError as exc:
@@ -281,10 +273,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def _render_page(self, markdown, page, config):
         page_uri = page.file.src_uri
-        docs_name = (
-            Path(config.docs_dir).resolve().relative_to(self.root).as_posix()
-        )
-        page_path = f"{docs_name}/{page_uri}"
+        page_path = f"{self.docs_name}/{page_uri}"
         if page_uri not in self.directives:
             return self._includes(markdown, config)
         folder = page.meta.get("snippets")

@@ -69,10 +69,9 @@ def load(dtype=None):
 def cat_image(height: int = 128, width: int = 192):
     """skimage's held-out ``chelsea``, area-resized, as (1, 3, H, W) in
     [-1, 1]: the image every lab snippet encodes."""
-    from skimage import data
+    from infralens.training_data import held_out_image
 
-    rgb = data.chelsea().astype(np.float32) / 255.0
-    return to_model_input(area_resize(rgb, height, width))
+    return to_model_input(area_resize(held_out_image(), height, width))
 
 
 def to_rgb(x) -> np.ndarray:

@@ -46,16 +46,21 @@ ENGINE_LINE = re.compile(
 )
 
 
-def build(repo: Path) -> dict:
+def timed(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``python -m ARGS`` in ``repo``; the process and its seconds."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build"],
+        [sys.executable, "-m", *args],
         cwd=repo,
         env=ENV,
         capture_output=True,
         text=True,
     )
-    seconds = time.perf_counter() - t0
+    return proc, time.perf_counter() - t0
+
+
+def build(repo: Path) -> dict:
+    proc, seconds = timed(repo, "mkdocs", "build")
     if proc.returncode != 0:
         sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
     m = ENGINE_LINE.search(proc.stderr)
@@ -161,15 +166,8 @@ def main(argv=None) -> None:
         (repo / "serve.log").unlink()
         tests = []
         for _ in range(args.test_runs):
-            t0 = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q"],
-                cwd=repo,
-                env=ENV,
-                capture_output=True,
-                text=True,
-            )
-            tests.append(time.perf_counter() - t0)
+            proc, seconds = timed(repo, "pytest", "-q")
+            tests.append(seconds)
             summary = proc.stdout.strip().splitlines()[-1]
             if proc.returncode != 0:
                 failed = [

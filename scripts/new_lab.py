@@ -24,19 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ANATOMY = [
-    "Concept goal",
-    "Mental model",
-    "Annotated code",
-    "Line-by-line explanation",
-    "What to notice",
-    "Common misunderstandings",
-    "Try it",
-    "Interview explanation",
-    "Intuition notes",
-    "Further reading",
-]
-
 PAGE = """\
 ---
 snippets: {track}/{folder}
@@ -137,18 +124,15 @@ from pathlib import Path
 import pytest
 
 from infralens.engine.runner import Engine, shutdown_workers
+from infralens.labs import missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/{track}/labs/{page_slug}.md"
 SNIPPETS = sorted((ROOT / "snippets/{track}/{folder}").glob("*.py"))
-ANATOMY = {anatomy!r}
 
 
 def test_page_has_the_standard_anatomy():
-    headings = [line[3:].strip() for line in PAGE.read_text().splitlines()
-                if line.startswith("## ")]
-    for name in ANATOMY:
-        assert name in headings, name
+    assert missing_sections(PAGE) == []
 
 
 @pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
@@ -238,7 +222,6 @@ def main(argv=None) -> int:
             track=track,
             folder=folder,
             page_slug=page_slug,
-            anatomy=ANATOMY,
         ),
     }
     existing = [str(p) for p in targets if p.exists()]

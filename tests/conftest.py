@@ -72,6 +72,12 @@ class ToyProject:
             timeout=300,
         )
 
+    def build_page(self) -> str:
+        """Build; the build must succeed. Returns the home page's HTML."""
+        proc = self.build()
+        assert proc.returncode == 0, proc.stderr
+        return (self.root / "site/index.html").read_text()
+
     def engine(self, **kw):
         from infralens.engine.runner import Engine
 

@@ -37,9 +37,7 @@ def build_demo(toy):
         "The answer is {{ val show.py:answer }}.\n\n"
         "{{ run show.py:second }}\n\n{{ output show.py }}\n",
     )
-    proc = toy.build()
-    assert proc.returncode == 0, proc.stderr
-    return (toy.root / "site/index.html").read_text()
+    return toy.build_page()
 
 
 def test_printed_html_is_shown_as_text(toy):
@@ -95,9 +93,7 @@ def test_annotation_list_with_continuation_lines_stays_in_the_code_tab(toy):
         "{{ run ann.py }}\n\n1. First note,\n   continued here.\n"
         "2. Second note\n   with more.\n\nAfter the list.\n",
     )
-    proc = toy.build()
-    assert proc.returncode == 0, proc.stderr
-    html = (toy.root / "site/index.html").read_text()
+    html = toy.build_page()
     block = html[html.index('class="tabbed-block"') :]
     code_tab = block[: block.index('class="tabbed-block"', 10)]
     assert re.search(r"<li>First note,\s+continued here.</li>", code_tab)
@@ -114,9 +110,7 @@ def test_include_keeps_lines_that_look_like_region_markers(toy):
     toy.write("docs/index.md", "{{ include GUIDE.md }}\n")
     with open(toy.root / "mkdocs.yml", "a") as f:
         f.write("  - pymdownx.snippets\n")  # which would drop such lines
-    proc = toy.build()
-    assert proc.returncode == 0, proc.stderr
-    html = (toy.root / "site/index.html").read_text()
+    html = toy.build_page()
     assert "# --8&lt;-- [start:r]" in html
     assert "# --8&lt;-- [end:r]" in html
     assert "<code># --8&lt;-- [start:name]</code>" in html

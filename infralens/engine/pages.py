@@ -46,6 +46,23 @@ class Directive:
     line: int  # 1-based line in the page source
 
 
+def unfenced(lines: list[str]):
+    """(index, line) of each line outside fenced code blocks (the fence
+    lines themselves excluded): directives inside fences are examples."""
+    in_fence = None
+    for i, line in enumerate(lines):
+        fence = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if fence:
+            mark = fence.group(1)
+            if in_fence is None:
+                in_fence = mark
+            elif mark.startswith(in_fence[0]) and len(mark) >= len(in_fence):
+                in_fence = None
+            continue
+        if not in_fence:
+            yield i, line
+
+
 def snippet_base(markdown: str, snippets_root: str) -> str:
     m = FRONT_RE.match(markdown)
     if m:
@@ -77,18 +94,8 @@ def scan(
     else:
         base = snippet_base(markdown, snippets_root)
     found: list[Directive] = []
-    in_fence = None
-    for no, line in enumerate(markdown.splitlines(), start=1):
-        fence = re.match(r"^\s*(`{3,}|~{3,})", line)
-        if fence:
-            mark = fence.group(1)
-            if in_fence is None:
-                in_fence = mark
-            elif mark.startswith(in_fence[0]) and len(mark) >= len(in_fence):
-                in_fence = None
-            continue
-        if in_fence:
-            continue
+    for i, line in unfenced(markdown.splitlines()):
+        no = i + 1
         m = BLOCK_RE.match(line)
         if m:
             snip, region = _resolve(base, m.group("target"))

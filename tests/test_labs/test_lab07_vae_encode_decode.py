@@ -7,34 +7,17 @@ from pathlib import Path
 import pytest
 
 from infralens.engine.runner import Engine, shutdown_workers
+from infralens.labs import missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-07-vae-encode-decode.md"
 SNIPPETS = sorted(
     (ROOT / "snippets/diffsynth/lab07_vae_encode_decode").glob("*.py")
 )
-ANATOMY = [
-    "Concept goal",
-    "Mental model",
-    "Annotated code",
-    "Line-by-line explanation",
-    "What to notice",
-    "Common misunderstandings",
-    "Try it",
-    "Interview explanation",
-    "Intuition notes",
-    "Further reading",
-]
 
 
 def test_page_has_the_standard_anatomy():
-    headings = [
-        line[3:].strip()
-        for line in PAGE.read_text().splitlines()
-        if line.startswith("## ")
-    ]
-    for name in ANATOMY:
-        assert name in headings, name
+    assert missing_sections(PAGE) == []
 
 
 @pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
