@@ -65,3 +65,5 @@ assert calls == {"vae.encode": 1, "denoiser": 12, "vae.decode": 1}
 assert shapes == {(1, 4, 16, 24)}
 glue("steps_run", calls["denoiser"])
 glue("start_t", int(t0))
+glue("strength", strength)
+glue("skipped_pct", f"{100 * start / len(scheduler.timesteps):.0f}")

@@ -38,13 +38,16 @@ def tflops(fn):
 enc = tflops(lambda: vae.encode(image))
 step = tflops(lambda: unet(z, 500, encoder_hidden_states=text))
 dec = tflops(lambda: vae.decode(z[:1]))
+steps = 12
 print(f"UNet parameters: {sum(p.numel() for p in unet.parameters()):,}")
 print(f"VAE encode, once:      {enc:6.2f} TFLOP")
 print(f"UNet, per step:        {step:6.2f} TFLOP")
-print(f"UNet, 12 steps:        {12 * step:6.2f} TFLOP")
+print(f"UNet, {steps} steps:        {steps * step:6.2f} TFLOP")
 print(f"VAE decode, once:      {dec:6.2f} TFLOP")
 # --8<-- [end:count]
 
 assert dec > step  # one decode outweighs one guided UNet step at 512 px
 glue("dec_over_step", f"{dec / step:.1f}")
-glue("dec_share", f"{100 * dec / (enc + 12 * step + dec):.0f}")
+glue("dec_share", f"{100 * dec / (enc + steps * step + dec):.0f}")
+glue("steps", steps)
+glue("size", image.shape[-1])

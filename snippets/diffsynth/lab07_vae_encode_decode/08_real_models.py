@@ -33,7 +33,7 @@ MODELS = {  # class, config: diffusers defaults unless stated
 
 # --8<-- [start:measure]
 print(f"{'model':<13}{'params':>8}  latent  {'in -> z':<28}")
-counts = {}
+counts, factors = {}, {}
 for name, (cls, cfg) in MODELS.items():
     with torch.device("meta"):  # no memory, no download
         vae = cls(**cfg)
@@ -42,6 +42,11 @@ for name, (cls, cfg) in MODELS.items():
     with torch.no_grad():
         z = vae.encode(torch.empty(shape, device="meta")).latent_dist.mode()
     n = sum(p.numel() for p in vae.parameters())
+    factors[name] = (  # (time, space, channels); time None for images
+        (shape[2] - 1) // (z.shape[2] - 1) if video else None,
+        shape[-1] // z.shape[-1],
+        z.shape[1],
+    )
     counts[name] = (
         sum(p.numel() for p in vae.encoder.parameters()),
         sum(p.numel() for p in vae.decoder.parameters()),
@@ -59,5 +64,20 @@ print(f"SD decoder {dec:,} (published 49,490,179)")
 # --8<-- [end:check]
 
 assert (enc, dec) == (34_163_592, 49_490_179)
+images = ["SD 1.x / 2.x", "SDXL", "SD3", "FLUX.1"]
+videos = ["Wan 2.1", "CogVideoX", "HunyuanVideo"]
+image_space = {factors[m][1] for m in images}
+video_time = {factors[m][0] for m in videos}
+assert len(image_space) == 1 and len(video_time) == 1  # as the page says
+(image_space,), (video_time,) = image_space, video_time
+assert factors["SD3"][2] == factors["FLUX.1"][2]
+ltx_time, ltx_space, ltx_channels = factors["LTX-Video"]
+assert ltx_time > video_time
+glue("image_space", image_space)
+glue("sd3_channels", factors["SD3"][2])
+glue("video_time", video_time)
+glue("ltx_time", ltx_time)
+glue("ltx_space", ltx_space)
+glue("ltx_channels", ltx_channels)
 glue("sd_enc", f"{enc:,}")
 glue("sd_dec", f"{dec:,}")
