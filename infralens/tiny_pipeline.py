@@ -10,6 +10,7 @@ VAE unchanged. ``scripts/train_pipeline.py`` trains it;
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -174,18 +175,45 @@ def build_tokenizer():
 def _quiet_transformers():
     # transformers warns once that CLIPImageProcessor falls back to PIL
     # when torchvision is absent; this pipeline has no image processor.
+    from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging
 
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    diffusers_logging.disable_progress_bar()
 
 
-def load(dtype=None):
+def check_folder(folder: Path) -> None:
+    """Fail clearly when a component that model_index.json lists has no
+    folder (diffusers' own error does not name the missing path)."""
+    index = Path(folder) / "model_index.json"
+    if not index.is_file():
+        raise FileNotFoundError(f"{index}: no model_index.json")
+    lines = index.read_text().splitlines()
+    entries = json.loads("\n".join(lines))
+    for name, value in entries.items():
+        if name.startswith("_") or not isinstance(value, list):
+            continue
+        if value[0] is None:
+            continue
+        if not (Path(folder) / name).is_dir():
+            line = next(
+                i for i, t in enumerate(lines, 1) if f'"{name}"' in t
+            )
+            raise FileNotFoundError(
+                f"{index}:{line}: component {name!r} ({value[1]}) is "
+                f"listed, but its folder {Path(folder) / name} is missing"
+            )
+
+
+def load(dtype=None, folder: Path = MODEL_DIR):
     """The shipped pipeline, loaded with the real diffusers call."""
     _quiet_transformers()
     from diffusers import DiffusionPipeline
 
+    check_folder(folder)
     kwargs = {"torch_dtype": dtype} if dtype is not None else {}
-    pipe = DiffusionPipeline.from_pretrained(MODEL_DIR, **kwargs)
+    pipe = DiffusionPipeline.from_pretrained(folder, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

@@ -162,7 +162,8 @@ Encode + decode of one 256x256 image: {seconds * 1000:.0f} ms (median of
   It is a teaching model, not a replacement for a production VAE.
 - Its scaling factor belongs to these weights and this data; it is not
   interchangeable with Stable Diffusion's 0.18215.
-- No diffusion model was trained on its latent space.
+- The tiny text-to-image pipeline in `models/tiny-sd/` was trained on its
+  latents and decodes with it.
 """
 
 

@@ -207,6 +207,7 @@ def test_screenshots_and_no_sideways_scroll(visit, path, name, width, height):
         "tracks/diffsynth/labs/",
         f"{LAB}vae_encode_decode/",
         "small-vae/",
+        "tiny-pipeline/",
         "contributing/",
     ],
 )

@@ -20,6 +20,7 @@ PAGES = [
     LAB,
     NOTEBOOK,
     "small-vae",
+    "tiny-pipeline",
     "contributing",
 ]
 # Lab page weight budget: HTML + images + CSS + JS it loads, in bytes.
@@ -35,7 +36,7 @@ def test_page_exists_at_its_url(built_site, page):
     assert (built_site / page / "index.html").is_file()
 
 
-@pytest.mark.parametrize("page", [HANDBOOK, LAB])
+@pytest.mark.parametrize("page", [HANDBOOK, LAB, "tiny-pipeline"])
 def test_every_image_is_a_served_file(built_site, page):
     text = html(built_site, page)
     srcs = re.findall(r'<img[^>]+src="([^"]+)"', text)

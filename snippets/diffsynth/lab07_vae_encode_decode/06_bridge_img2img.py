@@ -1,69 +1,88 @@
-"""The bridge: encode once, denoise in latent space, decode once."""
+"""The bridge: encode once, denoise in latent space, decode once, with
+the tiny pipeline's trained UNet and real classifier-free guidance."""
 
 import torch
-from diffusers import DDIMScheduler
+from diffusers import StableDiffusionImg2ImgPipeline
 
-from infralens import glue
-from infralens.small_vae import cat_image, load, psnr
+from infralens import glue, save_image
+from infralens.small_vae import cat_image, psnr, to_rgb
+from infralens.tiny_pipeline import load
 
-vae = load()
-image = cat_image()  # (1, 3, 128, 192)
-calls = {"vae.encode": 0, "denoiser": 0, "vae.decode": 0}
-shapes = set()
+pipe = load()  # models/tiny-sd: its vae/ is the small VAE
+i2i = StableDiffusionImg2ImgPipeline(**pipe.components)
+vae, unet, sched = pipe.vae, pipe.unet, pipe.scheduler
+image = cat_image()  # (1, 3, 128, 192) in [-1, 1]
+prompt, g, strength, steps = "a photo of grass", 5.0, 0.6, 20
 
-
-# --8<-- [start:standin]
-class OracleDenoiser:
-    """STAND-IN, not a model: it is handed the clean latent and returns
-    the exact noise, so the loop below can be traced without a UNet."""
-
-    def __init__(self, clean, scheduler):
-        self.clean, self.alphas = clean, scheduler.alphas_cumprod
-
-    def __call__(self, x_t, t):
-        calls["denoiser"] += 1
-        shapes.add(tuple(x_t.shape))  # record what the loop sees
-        a = self.alphas[t]
-        return (x_t - a.sqrt() * self.clean) / (1 - a).sqrt()
+# --8<-- [start:hooks]
+calls = {"vae.encoder": [], "unet": [], "vae.decoder": []}
 
 
-# --8<-- [end:standin]
+def count(name):
+    def hook(module, args, kwargs, output):
+        x = args[0] if args else kwargs["sample"]
+        calls[name].append(tuple(x.shape))  # what this module was given
 
+    return hook
+
+
+for name, module in (
+    ("vae.encoder", vae.encoder),
+    ("unet", unet),
+    ("vae.decoder", vae.decoder),
+):
+    module.register_forward_hook(count(name), with_kwargs=True)
+# --8<-- [end:hooks]
 
 # --8<-- [start:loop]
-scheduler = DDIMScheduler(
-    beta_schedule="scaled_linear",
-    beta_start=0.00085,
-    beta_end=0.012,
-    clip_sample=False,
-)  # SD's betas
-scheduler.set_timesteps(20)
-strength = 0.6
-start = int(20 * (1 - strength))  # skip the first 40% of the steps
-s = vae.config.scaling_factor
+gen = torch.Generator().manual_seed(0)
 with torch.no_grad():
-    calls["vae.encode"] += 1
-    gen = torch.Generator().manual_seed(0)
-    z = vae.encode(image).latent_dist.sample(generator=gen)
-    latents = z * s  # (1, 4, 16, 24)
-    noise = torch.randn(latents.shape, generator=gen)
-    t0 = scheduler.timesteps[start]
-    latents = scheduler.add_noise(latents, noise, t0.reshape(1))
-    denoiser = OracleDenoiser(z * s, scheduler)
-    for t in scheduler.timesteps[start:]:
-        eps = denoiser(latents, t)
-        latents = scheduler.step(eps, t, latents).prev_sample
-    calls["vae.decode"] += 1
-    out = vae.decode(latents / s).sample.clamp(-1, 1)  # (1, 3, 128, 192)
-for name, n in calls.items():
-    print(f"{name:<10} called {n:>2}x")
-print("shapes inside the loop:", shapes)
-print(f"start timestep {int(t0)}, PSNR out vs in: {psnr(image, out):.1f} dB")
+    cond, uncond = i2i.encode_prompt(prompt, "cpu", 1, True)  # (1, 16, 64)
+    text = torch.cat([uncond, cond])  # CFG: one batch of two
+    sched.set_timesteps(steps)
+    timesteps, n = i2i.get_timesteps(steps, strength, "cpu")
+    x = i2i.image_processor.preprocess((image + 1) / 2)  # [0,1] -> [-1,1]
+    latents = i2i.prepare_latents(  # encode, * scale, add noise
+        x, timesteps[:1], 1, 1, torch.float32, "cpu", gen
+    )  # (1, 4, 16, 24)
+    for t in timesteps:
+        both = sched.scale_model_input(torch.cat([latents] * 2), t)
+        eps = unet(both, t, encoder_hidden_states=text).sample
+        eps_uncond, eps_text = eps.chunk(2)
+        eps = eps_uncond + g * (eps_text - eps_uncond)
+        latents = sched.step(eps, t, latents).prev_sample
+    s = vae.config.scaling_factor
+    out = vae.decode(latents / s).sample  # (1, 3, 128, 192)
+for name, shapes in calls.items():
+    print(f"{name:<11} ran {len(shapes):>2}x on {sorted(set(shapes))}")
+print(f"{n} of {steps} steps, from t={int(timesteps[0])}")
+print(f"PSNR out vs in: {psnr(image, out.clamp(-1, 1)):.1f} dB")
 # --8<-- [end:loop]
+save_image(to_rgb(out), "cat_img2img_a_photo_of_grass_strength_0.6.png")
+by_hand = {name: list(shapes) for name, shapes in calls.items()}
 
-assert calls == {"vae.encode": 1, "denoiser": 12, "vae.decode": 1}
-assert shapes == {(1, 4, 16, 24)}
-glue("steps_run", calls["denoiser"])
-glue("start_t", int(t0))
+# --8<-- [start:same]
+for shapes in calls.values():
+    shapes.clear()
+piped = i2i(
+    prompt,
+    image=(image + 1) / 2,
+    strength=strength,
+    num_inference_steps=steps,
+    guidance_scale=g,
+    generator=torch.Generator().manual_seed(0),
+    output_type="pt",
+).images  # (1, 3, 128, 192) in [0, 1]
+same = torch.equal(piped, (out * 0.5 + 0.5).clamp(0, 1))
+print("pipeline call == loop by hand:", same)
+print("same calls:", calls == by_hand)
+# --8<-- [end:same]
+
+assert same and calls == by_hand
+assert len(calls["vae.encoder"]) == 1 and len(calls["vae.decoder"]) == 1
+assert calls["unet"] == [(2, 4, 16, 24)] * n
+glue("steps_run", n)
+glue("start_t", int(timesteps[0]))
 glue("strength", strength)
-glue("skipped_pct", f"{100 * start / len(scheduler.timesteps):.0f}")
+glue("skipped_pct", f"{100 * (steps - n) / steps:.0f}")
+glue("guidance", g)

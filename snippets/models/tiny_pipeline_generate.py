@@ -1,0 +1,37 @@
+"""Load the shipped pipeline with the real diffusers call and draw one
+image for one caption."""
+
+import torch
+
+from infralens import glue, save_image
+from infralens.tiny_pipeline import MODEL_DIR, load
+
+# --8<-- [start:load]
+pipe = load()  # DiffusionPipeline.from_pretrained("models/tiny-sd")
+print(type(pipe).__name__)
+for name, part in pipe.components.items():
+    if isinstance(part, torch.nn.Module):
+        n = sum(p.numel() for p in part.parameters())
+        print(f"{name:<13} {type(part).__name__:<21} {n:>9,} params")
+    elif part is not None:
+        print(f"{name:<13} {type(part).__name__}")
+# --8<-- [end:load]
+
+# --8<-- [start:generate]
+image = pipe(
+    "a photo of a brick wall",
+    num_inference_steps=20,
+    guidance_scale=5.0,
+    generator=torch.Generator().manual_seed(0),
+    output_type="np",
+).images[0]  # (128, 128, 3) floats in [0, 1]
+print("image:", image.shape, image.dtype)
+save_image(image, "a_photo_of_a_brick_wall_seed_0.png")
+# --8<-- [end:generate]
+
+sizes = {p.resolve() for p in MODEL_DIR.rglob("*.safetensors")}
+total_mb = sum(p.stat().st_size for p in sizes) / 1e6
+assert image.shape == (128, 128, 3)
+assert total_mb <= 20
+glue("weights_mb", f"{total_mb:.1f}")
+glue("unet_params", f"{sum(p.numel() for p in pipe.unet.parameters()):,}")
