@@ -5,8 +5,8 @@ evaluation that the "tiny pipeline" page runs again in every build.
   to their nearest training crop (16x16 thumbnails, Euclidean distance);
   a sample counts as correct when that crop comes from the caption's own
   image. Chance is one in the number of images.
-- Denoising error: the UNet's noise-prediction error on the held-out cat's
-  latents at several timesteps, against predicting zero noise.
+- Denoising error: the UNet's prediction error on the held-out cat's
+  latents at several timesteps, against predicting zero.
 - Image-to-image: the held-out cat through the real img2img pipeline at
   several strengths.
 """
@@ -25,7 +25,7 @@ STEPS = 20
 GUIDANCE = 5.0
 SEEDS = (0, 1, 2, 3)
 THUMB = 16
-TIMESTEPS = (50, 250, 500, 750, 950)
+TIMESTEPS = (50, 250, 500, 750, 999)
 STRENGTHS = (0.3, 0.5, 0.7, 0.9)
 
 
@@ -143,9 +143,11 @@ def cat_latents(vae):
 
 
 def denoising_error(pipe, draws: int = 8):
-    """Rows of (t, UNet noise MSE, predict-zero MSE) on the held-out cat,
+    """Rows of (t, UNet error, predict-zero error) on the held-out cat,
     with the empty prompt (the cat has no caption), averaged over
-    ``draws`` seeded noise samples."""
+    ``draws`` seeded noise samples. The error is measured on what the UNet
+    predicts (its scheduler's ``prediction_type``: the noise, or the
+    velocity v = sqrt(a) * noise - sqrt(1 - a) * latents)."""
     import torch
 
     latents = cat_latents(pipe.vae).repeat(draws, 1, 1, 1)
@@ -156,6 +158,7 @@ def denoising_error(pipe, draws: int = 8):
         return_tensors="pt",
     ).input_ids
     sched = pipe.scheduler
+    velocity = sched.config.prediction_type == "v_prediction"
     rows = []
     with torch.no_grad():
         emb = pipe.text_encoder(ids)[0]
@@ -164,12 +167,15 @@ def denoising_error(pipe, draws: int = 8):
             noise = torch.randn(latents.shape, generator=gen)
             tt = torch.full((draws,), t)
             noisy = sched.add_noise(latents, noise, tt)
+            target = (
+                sched.get_velocity(latents, noise, tt) if velocity else noise
+            )
             pred = pipe.unet(noisy, tt, encoder_hidden_states=emb).sample
             rows.append(
                 (
                     t,
-                    torch.mean((pred - noise) ** 2).item(),
-                    torch.mean(noise**2).item(),
+                    torch.mean((pred - target) ** 2).item(),
+                    torch.mean(target**2).item(),
                 )
             )
     return rows

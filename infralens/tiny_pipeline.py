@@ -82,16 +82,22 @@ UNET = dict(
     norm_num_groups=32,
 )
 
-# Stable Diffusion v1's noise schedule and its DDIM settings: the betas
-# the denoiser is trained with, and clip_sample off (latents are not
-# images in [-1, 1]).
+# Stable Diffusion v1's betas (scaled linear, 0.00085 to 0.012, 1000
+# steps), rescaled to zero terminal SNR, with v-prediction and "trailing"
+# timesteps: Lin et al. 2023 (arXiv:2305.08891), as diffusers implements
+# it. With SD's betas as they are, the last timestep keeps a trace of the
+# image, and on 16x16 latents the mean of the starting noise decided each
+# sample's colours whatever the prompt said. clip_sample is off: latents
+# are not images in [-1, 1].
 SCHEDULE = dict(
     num_train_timesteps=1000,
     beta_start=0.00085,
     beta_end=0.012,
     beta_schedule="scaled_linear",
+    rescale_betas_zero_snr=True,
+    prediction_type="v_prediction",
+    timestep_spacing="trailing",
     clip_sample=False,
-    prediction_type="epsilon",
 )
 SAMPLER = dict(SCHEDULE, set_alpha_to_one=False, steps_offset=1)
 

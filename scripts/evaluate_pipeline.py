@@ -119,6 +119,7 @@ def write_card(comp, log, sweep, den, i2i, timing, pipe) -> str:
     i2i_rows = "\n".join(f"| {s} | {db:.1f} |" for s, _, db in i2i)
     first, last = log["history"][0], log["history"][-1]
     tok = pipe.tokenizer
+    cfg = pipe.scheduler.config
     n_merges = len(tiny_pipeline.learn_bpe(tiny_pipeline.all_captions())[1])
     templates = ", ".join(
         f'"{t.format("…")}"' for t in tiny_pipeline.TEMPLATES
@@ -145,11 +146,15 @@ All weights together: {total_mb:.1f} MB. The UNet's weights are stored in
 float16 to keep the folder small; diffusers loads them as float32 unless a
 `torch_dtype` is given, and every number below was measured that way.
 `vae/` is a link to `models/small-vae/`: the pipeline decodes with the
-shipped small VAE, unchanged. `scheduler/` holds Stable Diffusion v1's
-DDIM settings (scaled-linear betas {pipe.scheduler.config.beta_start} to
-{pipe.scheduler.config.beta_end}, {pipe.scheduler.config.num_train_timesteps}
-training steps, `clip_sample` false, `set_alpha_to_one` false,
-`steps_offset` 1, epsilon prediction).
+shipped small VAE, unchanged. `scheduler/` is a `DDIMScheduler` with
+Stable Diffusion v1's betas (scaled linear, {cfg.beta_start} to
+{cfg.beta_end}, {cfg.num_train_timesteps} training steps) rescaled to
+zero terminal SNR, v-prediction and "trailing" timesteps, the fixes of
+[Lin et al. 2023](https://arxiv.org/abs/2305.08891) as diffusers
+implements them (`rescale_betas_zero_snr`), and `clip_sample` off. With
+the betas as Stable Diffusion has them, the last training timestep still
+holds a trace of the image; on latents as small as these, the mean of the
+starting noise then set each sample's colours whatever the prompt said.
 
 Load it with the real diffusers call; nothing is downloaded:
 
@@ -197,8 +202,9 @@ each of the {len(TRAINING_IMAGES)} training images of the small VAE
 (full, half and quarter size, random flips; `{HELD_OUT}` is held out),
 encoded once; each step samples the VAE posterior and multiplies it by
 the VAE's `scaling_factor` ({log["vae_scaling_factor"]}). Objective:
-noise prediction (mean squared error) at timesteps drawn uniformly from
-Stable Diffusion's schedule, with {log["caption_dropout"]:.0%} of the
+v-prediction (mean squared error against
+v = sqrt(a) x noise - sqrt(1 - a) x latents, diffusers'
+`get_velocity`) at timesteps drawn uniformly from the schedule above, with {log["caption_dropout"]:.0%} of the
 captions replaced by the empty prompt so that classifier-free guidance has
 an unconditional model. Loss: {first["loss"]} after {first["step"]} steps,
 {last["loss"]} at the end.
@@ -233,10 +239,13 @@ At guidance {ev.GUIDANCE:g}, per caption:
 
 **Denoising error on held-out latents.** The held-out cat at 128x192
 (latents 4x16x24, a seeded posterior sample times `scaling_factor`),
-noised at each timestep with 8 seeded noise draws, empty prompt. The
-baseline predicts zero noise, whose error is the mean square of the noise.
+noised at each timestep with 8 seeded noise draws, empty prompt. The error
+is the mean squared error of what the UNet predicts (v); the baseline
+predicts zero, whose error is the mean square of v itself. At timestep
+{den[-1][0]} nothing of the image is left in the input, so no model can
+do much better than a guess of the average picture there.
 
-| timestep | UNet noise MSE | predict-zero MSE | ratio |
+| timestep | UNet error | predict-zero error | ratio |
 |---|---|---|---|
 {den_rows}
 

@@ -9,9 +9,10 @@ Each training step samples the VAE posterior of a batch of crops and
 scales it by the VAE's scaling_factor (the latents Stable Diffusion's UNet
 sees), picks one of the image's captions (10% are dropped to "" so that
 classifier-free guidance has an unconditional model), adds noise at a
-uniformly drawn timestep of Stable Diffusion's schedule, and trains the
-UNet and the text encoder together to predict that noise (mean squared
-error). The finished folder is a StableDiffusionPipeline.
+uniformly drawn timestep of Stable Diffusion's schedule rescaled to zero
+terminal SNR, and trains the UNet and the text encoder together to
+predict the velocity v = sqrt(a) * noise - sqrt(1 - a) * latents (mean
+squared error). The finished folder is a StableDiffusionPipeline.
 """
 
 from __future__ import annotations
@@ -165,8 +166,9 @@ def main(argv=None):
         )
         noisy = noise_schedule.add_noise(latents, noise, t)
         emb = text_encoder(ids[rows])[0]  # (B, 16, 64)
+        target = noise_schedule.get_velocity(latents, noise, t)
         pred = unet(noisy, t, encoder_hidden_states=emb).sample
-        loss = torch.mean((pred - noise) ** 2)
+        loss = torch.mean((pred - target) ** 2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -79,7 +79,8 @@ def test_each_component_loads_on_its_own(pipe):
     assert unet.config.in_channels == vae.config.latent_channels
     assert tok.model_max_length == tiny_pipeline.MAX_TOKENS
     assert sched.config.clip_sample is False
-    assert sched.config.prediction_type == "epsilon"
+    assert sched.config.prediction_type == "v_prediction"
+    assert sched.config.rescale_betas_zero_snr is True
     for a, b in zip(
         unet.state_dict().values(), pipe.unet.state_dict().values()
     ):

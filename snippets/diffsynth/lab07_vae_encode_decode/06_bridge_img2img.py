@@ -47,10 +47,10 @@ with torch.no_grad():
     )  # (1, 4, 16, 24)
     for t in timesteps:
         both = sched.scale_model_input(torch.cat([latents] * 2), t)
-        eps = unet(both, t, encoder_hidden_states=text).sample
-        eps_uncond, eps_text = eps.chunk(2)
-        eps = eps_uncond + g * (eps_text - eps_uncond)
-        latents = sched.step(eps, t, latents).prev_sample
+        v = unet(both, t, encoder_hidden_states=text).sample  # velocity
+        v_uncond, v_text = v.chunk(2)
+        v = v_uncond + g * (v_text - v_uncond)
+        latents = sched.step(v, t, latents).prev_sample
     s = vae.config.scaling_factor
     out = vae.decode(latents / s).sample  # (1, 3, 128, 192)
 for name, shapes in calls.items():
