@@ -187,7 +187,7 @@ def img2img(pipe, prompt: str = "", guidance: float = 1.0):
     import torch
     from diffusers import StableDiffusionImg2ImgPipeline
 
-    i2i = StableDiffusionImg2ImgPipeline(**pipe.components)
+    i2i = StableDiffusionImg2ImgPipeline.from_pipe(pipe)
     i2i.set_progress_bar_config(disable=True)
     cat = small_vae.cat_image(128, 192)  # (1, 3, 128, 192) in [-1, 1]
     rows = []
@@ -233,10 +233,7 @@ def source_thumb(name: str) -> np.ndarray:
 def sample_grid(result: Adherence) -> np.ndarray:
     """One row per caption: the source image, then its samples."""
     return grid(
-        [
-            [source_thumb(n), *result.images[i]]
-            for i, n in enumerate(names())
-        ]
+        [[source_thumb(n), *result.images[i]] for i, n in enumerate(names())]
     )
 
 

@@ -203,9 +203,7 @@ def check_folder(folder: Path) -> None:
         if value[0] is None:
             continue
         if not (Path(folder) / name).is_dir():
-            line = next(
-                i for i, t in enumerate(lines, 1) if f'"{name}"' in t
-            )
+            line = next(i for i, t in enumerate(lines, 1) if f'"{name}"' in t)
             raise FileNotFoundError(
                 f"{index}:{line}: component {name!r} ({value[1]}) is "
                 f"listed, but its folder {Path(folder) / name} is missing"

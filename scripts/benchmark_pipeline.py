@@ -34,8 +34,10 @@ def main(argv=None) -> None:
         print(f"guidance {guidance}: {t.unet_calls} UNet calls")
         print(f"  seconds per denoiser call: {t.unet_call_s:.4f}")
         print(f"  seconds per generation:    {t.generation_s:.3f}")
-        print(f"  VAE decode:                {t.decode_s:.4f} s "
-              f"({t.decode_share:.0%} of the generation)")
+        print(
+            f"  VAE decode:                {t.decode_s:.4f} s "
+            f"({t.decode_share:.0%} of the generation)"
+        )
         print(f"  text encoder:              {t.text_s:.4f} s")
 
 

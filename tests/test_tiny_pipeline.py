@@ -81,9 +81,9 @@ def test_each_component_loads_on_its_own(pipe):
     assert sched.config.clip_sample is False
     assert sched.config.prediction_type == "v_prediction"
     assert sched.config.rescale_betas_zero_snr is True
-    for a, b in zip(
-        unet.state_dict().values(), pipe.unet.state_dict().values()
-    ):
+    mine, theirs = unet.state_dict(), pipe.unet.state_dict()
+    assert mine.keys() == theirs.keys()
+    for a, b in zip(mine.values(), theirs.values(), strict=True):
         assert torch.equal(a, b)
 
 
