@@ -22,7 +22,7 @@ from infralens.training_data import TRAINING_IMAGES, image_path, load_rgb
 
 SIZE = 128  # generated images are SIZE x SIZE: latents (4, 16, 16)
 STEPS = 20
-GUIDANCE = 5.0
+GUIDANCE = 3.0
 SEEDS = (0, 1, 2, 3)
 THUMB = 16
 TIMESTEPS = (50, 250, 500, 750, 999)
@@ -187,7 +187,9 @@ def img2img(pipe, prompt: str = "", guidance: float = 1.0):
     import torch
     from diffusers import StableDiffusionImg2ImgPipeline
 
-    i2i = StableDiffusionImg2ImgPipeline.from_pipe(pipe)
+    i2i = StableDiffusionImg2ImgPipeline(
+        **pipe.components, requires_safety_checker=False
+    )
     i2i.set_progress_bar_config(disable=True)
     cat = small_vae.cat_image(128, 192)  # (1, 3, 128, 192) in [-1, 1]
     rows = []

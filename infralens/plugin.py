@@ -46,7 +46,7 @@ class InfraLensConfig(base.Config):
     cache_dir = c.Type(str, default=".cache/infralens")
     timeout = c.Type(int, default=120)
     output_limit = c.Type(int, default=200_000)
-    preload = c.Type(list, default=["torch", "diffusers"])
+    preload = c.Type(list, default=["torch", "diffusers", "infralens.preload"])
 
 
 def _rel_url(page_src: str, target_src: str) -> str:

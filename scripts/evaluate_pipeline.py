@@ -28,9 +28,9 @@ from infralens import tiny_pipeline  # noqa: E402
 from infralens.training_data import HELD_OUT, TRAINING_IMAGES  # noqa: E402
 
 FOLDER = tiny_pipeline.MODEL_DIR
-GUIDANCES = (1.0, 3.0, ev.GUIDANCE, 7.5)
-SAMPLES_PNG = "samples.png"
-IMG2IMG_PNG = "img2img.png"
+GUIDANCES = (1.0, ev.GUIDANCE, 5.0, 7.5)
+SAMPLES_PNG = "samples.jpg"
+IMG2IMG_PNG = "img2img.jpg"
 
 
 def components(pipe):
@@ -55,9 +55,9 @@ def components(pipe):
     return rows
 
 
-def save_png(array, path: Path):
+def save_jpeg(array, path: Path):
     arr = (np.clip(array, 0, 1) * 255 + 0.5).astype(np.uint8)
-    Image.fromarray(arr).save(path, optimize=True)
+    Image.fromarray(arr).save(path, quality=88, optimize=True)
 
 
 def main(argv=None):
@@ -87,11 +87,27 @@ def main(argv=None):
     print(timing, f"decode share {timing.decode_share:.1%}")
     if args.no_card:
         return
-    save_png(ev.sample_grid(main_run), FOLDER / SAMPLES_PNG)
-    save_png(ev.grid([[cat, *(im for _, im, _ in i2i)]]), FOLDER / IMG2IMG_PNG)
+    save_jpeg(ev.sample_grid(main_run), FOLDER / SAMPLES_PNG)
+    save_jpeg(
+        ev.grid([[cat, *(im for _, im, _ in i2i)]]), FOLDER / IMG2IMG_PNG
+    )
     card = write_card(comp, log, sweep, den, i2i, timing, pipe)
     (FOLDER / "README.md").write_text(card)
     print(f"wrote {FOLDER / 'README.md'}")
+
+
+def sd_terminal_alpha_bar(cfg) -> float:
+    """alphas_cumprod at the last timestep of the same betas without the
+    zero-SNR rescale."""
+    from diffusers import DDPMScheduler
+
+    sd = DDPMScheduler(
+        num_train_timesteps=cfg.num_train_timesteps,
+        beta_start=cfg.beta_start,
+        beta_end=cfg.beta_end,
+        beta_schedule=cfg.beta_schedule,
+    )
+    return float(sd.alphas_cumprod[-1])
 
 
 def write_card(comp, log, sweep, den, i2i, timing, pipe) -> str:
@@ -124,6 +140,7 @@ def write_card(comp, log, sweep, den, i2i, timing, pipe) -> str:
     first, last = log["history"][0], log["history"][-1]
     tok = pipe.tokenizer
     cfg = pipe.scheduler.config
+    sd_last = sd_terminal_alpha_bar(cfg)
     text_cfg = pipe.text_encoder.config
     n_merges = len(tiny_pipeline.learn_bpe(tiny_pipeline.all_captions())[1])
     templates = ", ".join(
@@ -155,12 +172,16 @@ float16 to keep the folder small; diffusers loads them as float32 unless a
 shipped small VAE, unchanged. `scheduler/` is a `DDIMScheduler` with
 Stable Diffusion v1's betas (scaled linear, {cfg.beta_start} to
 {cfg.beta_end}, {cfg.num_train_timesteps} training steps) rescaled to
-zero terminal SNR, v-prediction and "trailing" timesteps, the fixes of
-[Lin et al. 2023](https://arxiv.org/abs/2305.08891) as diffusers
-implements them (`rescale_betas_zero_snr`), and `clip_sample` off. With
-the betas as Stable Diffusion has them, the last training timestep still
-holds a trace of the image; on latents as small as these, the mean of the
-starting noise then set each sample's colours whatever the prompt said.
+zero terminal SNR, v-prediction and "trailing" timesteps: three of the
+four fixes of [Lin et al. 2023](https://arxiv.org/abs/2305.08891) (the
+fourth, rescaling classifier-free guidance, is the `guidance_rescale`
+argument of the pipeline call, off by default), as diffusers implements
+them (`rescale_betas_zero_snr`). `clip_sample` is off. With Stable
+Diffusion's betas unchanged, the last training timestep keeps
+{sd_last:.2%} of the signal's variance (`alphas_cumprod[-1]` =
+{sd_last:.5f}), a trace that sampling from pure noise cannot supply; in a
+first run of the training script with those betas, every sample took its
+colours from the starting noise rather than from the prompt.
 
 Load it with the real diffusers call; nothing is downloaded:
 
@@ -172,7 +193,7 @@ pipe = DiffusionPipeline.from_pretrained("models/tiny-sd")
 image = pipe(
     "a photo of a brick wall",
     num_inference_steps=20,
-    guidance_scale=5.0,
+    guidance_scale={ev.GUIDANCE:g},
     generator=torch.Generator().manual_seed(0),
 ).images[0]  # a 128x128 PIL image
 ```
@@ -257,7 +278,7 @@ do much better than a guess of the average picture there.
 {den_rows}
 
 **Image-to-image.** The held-out cat through
-`StableDiffusionImg2ImgPipeline.from_pipe(pipe)` (the same components), empty
+`StableDiffusionImg2ImgPipeline` built from the same components, empty
 prompt, guidance 1, {ev.STEPS} steps, seed 0. PSNR against the input falls
 as the strength rises and more of the picture is redrawn from noise.
 

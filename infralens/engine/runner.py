@@ -183,7 +183,7 @@ class Engine:
     snippets_dir: Path | None = None
     timeout: float = 120.0
     output_limit: int = 200_000
-    preload: tuple[str, ...] = ("torch", "diffusers")
+    preload: tuple[str, ...] = ("torch", "diffusers", "infralens.preload")
     version_of: object = installed_version
     stats: dict = field(
         default_factory=lambda: {"ran": 0, "cached": 0, "run_seconds": 0.0}

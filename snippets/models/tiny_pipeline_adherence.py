@@ -11,7 +11,7 @@ from infralens.pipeline_eval import (
 from infralens.tiny_pipeline import load, prompt
 
 pipe = load()
-result = adherence(pipe)  # every caption, seeds 0..3, guidance 5
+result = adherence(pipe)  # every caption, seeds 0..3
 chance = 1 / len(names())
 print(f"guidance {GUIDANCE}, seeds {SEEDS}, 20 DDIM steps, 128x128")
 print(f"{'caption':<36} matched to its own image")

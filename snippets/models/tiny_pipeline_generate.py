@@ -21,7 +21,7 @@ for name, part in pipe.components.items():
 image = pipe(
     "a photo of a brick wall",
     num_inference_steps=20,
-    guidance_scale=5.0,
+    guidance_scale=3.0,
     generator=torch.Generator().manual_seed(0),
     output_type="np",
 ).images[0]  # (128, 128, 3) floats in [0, 1]

@@ -9,7 +9,9 @@ from infralens.small_vae import cat_image, psnr, to_rgb
 from infralens.tiny_pipeline import load
 
 pipe = load()  # models/tiny-sd: its vae/ is the small VAE
-i2i = StableDiffusionImg2ImgPipeline.from_pipe(pipe)
+i2i = StableDiffusionImg2ImgPipeline(
+    **pipe.components, requires_safety_checker=False
+)  # the same modules: hooks on them see both pipelines' calls
 i2i.set_progress_bar_config(disable=True)
 vae, unet, sched = pipe.vae, pipe.unet, pipe.scheduler
 image = cat_image()  # (1, 3, 128, 192) in [-1, 1]
