@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,9 +49,13 @@ def copy_repo(dest: Path, with_cache: bool = False) -> None:
     snippets whose inputs differ run again there."""
     files = _working_files()
     for rel in files:
-        if (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
+        src, dst = ROOT / rel, dest / rel
+        if src.is_symlink():  # e.g. models/tiny-sd/vae -> ../small-vae
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(os.readlink(src), src.is_dir())
+        elif src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     cache = ROOT / ".cache" / "infralens"
     if with_cache and cache.is_dir():
         shutil.copytree(cache, dest / ".cache" / "infralens")
