@@ -53,7 +53,7 @@ def prompt(name: str) -> str:
 
 
 # Positions of the text encoder, start and end tokens included. The longest
-# caption needs 12; a longer prompt is refused (see check_prompt).
+# caption needs 11; check_prompt refuses a prompt that needs more than 16.
 MAX_TOKENS = 16
 
 TEXT_ENCODER = dict(
@@ -236,6 +236,16 @@ def check_prompt(tokenizer, text: str) -> list[int]:
             f"the tiny pipeline's text encoder reads at most {limit}"
         )
     return ids
+
+
+def weight_files(folder: Path = MODEL_DIR) -> list[Path]:
+    """The weight files of every component, links resolved (the VAE's
+    live in models/small-vae)."""
+    return sorted(
+        f
+        for c in COMPONENTS
+        for f in (Path(folder) / c).resolve().glob("*.safetensors")
+    )
 
 
 def new_models(vocab_size: int):

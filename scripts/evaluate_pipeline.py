@@ -4,7 +4,7 @@ Usage: python scripts/evaluate_pipeline.py [--no-card]
 
 Prints and records: parameters and file sizes per component; prompt
 adherence (top-1 nearest-neighbour accuracy against chance) at several
-guidance scales; the UNet's noise-prediction error on the held-out cat
+guidance scales; the UNet's prediction error on the held-out cat
 against predicting zero; image-to-image of the cat at several strengths;
 the time of a guided generation on this CPU. Then writes
 models/tiny-sd/README.md and the two sample pictures beside it.
@@ -173,15 +173,19 @@ shipped small VAE, unchanged. `scheduler/` is a `DDIMScheduler` with
 Stable Diffusion v1's betas (scaled linear, {cfg.beta_start} to
 {cfg.beta_end}, {cfg.num_train_timesteps} training steps) rescaled to
 zero terminal SNR, v-prediction and "trailing" timesteps: three of the
-four fixes of [Lin et al. 2023](https://arxiv.org/abs/2305.08891) (the
+four fixes of [Lin et al. 2023](https://arxiv.org/abs/2305.08891), as
+the diffusers settings `rescale_betas_zero_snr`,
+`prediction_type="v_prediction"` and `timestep_spacing="trailing"` (the
 fourth, rescaling classifier-free guidance, is the `guidance_rescale`
-argument of the pipeline call, off by default), as diffusers implements
-them (`rescale_betas_zero_snr`). `clip_sample` is off. With Stable
+argument of the pipeline call, off by default). At zero SNR the last
+timestep's input is pure noise, so predicting the noise would say nothing
+about the image; predicting v does. `clip_sample` is off. With Stable
 Diffusion's betas unchanged, the last training timestep keeps
 {sd_last:.2%} of the signal's variance (`alphas_cumprod[-1]` =
 {sd_last:.5f}), a trace that sampling from pure noise cannot supply; in a
 first run of the training script with those betas, every sample took its
-colours from the starting noise rather than from the prompt.
+colours from the starting noise rather than from the prompt (that run's
+weights were not kept).
 
 Load it with the real diffusers call; nothing is downloaded:
 
@@ -210,7 +214,8 @@ saved both as `tokenizer.json` and in CLIP's own `vocab.json` +
 `merges.txt`. Every caption word is one token; an unknown word falls back
 to smaller pieces, most of which never occur in the captions. It reads at most
 {tok.model_max_length} tokens, start and end included: diffusers cuts a
-longer prompt and logs a warning, and InfraLens pages refuse one instead.
+longer prompt and logs a warning; InfraLens' evaluation refuses one
+instead (`check_prompt` in `infralens/tiny_pipeline.py`).
 
 The text encoder is a `CLIPTextModel` ({text_cfg.num_hidden_layers}
 layers, width {text_cfg.hidden_size}) **trained from random
@@ -220,13 +225,15 @@ these captions.
 ## Training
 
 `python scripts/train_pipeline.py` reproduces the weights from seed
-{log["seed"]} on a 2-core CPU in {log["train_seconds"] / 60:.1f} minutes:
+{log["seed"]} on a 2-core CPU (its training loop took
+{log["train_seconds"] / 60:.1f} minutes):
 {log["steps"]:,} AdamW steps of batch {log["batch"]}
 ({log["samples_seen"]:,} samples), learning rate {log["lr"]:g} with
 {log["warmup"]} warm-up steps and cosine decay. Data: {log["crops"]:,}
 crops of {log["crop"]}x{log["crop"]} pixels, {log["crops_per_image"]} from
 each of the {len(TRAINING_IMAGES)} training images of the small VAE
-(full, half and quarter size, random flips; `{HELD_OUT}` is held out),
+(full, half and quarter size where the shorter side stays at least
+{log["crop"]} px, random flips; `{HELD_OUT}` is held out),
 encoded once; each step samples the VAE posterior and multiplies it by
 the VAE's `scaling_factor` ({log["vae_scaling_factor"]}). Objective:
 v-prediction (mean squared error against
@@ -286,14 +293,6 @@ as the strength rises and more of the picture is redrawn from noise.
 |---|---|
 {i2i_rows}
 
-**Speed** (`python scripts/benchmark_pipeline.py` measures the same on
-any machine; these figures are from the 2-core CPU that wrote this card).
-A guided {ev.STEPS}-step 128x128 generation took {timing.generation_s:.2f} s:
-{timing.unet_calls} UNet calls of {timing.unet_call_s * 1000:.1f} ms each
-(batch 2: prompt and empty prompt), the VAE decode
-{timing.decode_s * 1000:.0f} ms ({timing.decode_share:.0%} of the
-generation).
-
 ## Limits
 
 - It was trained on {len(ev.names())} pictures and the words of their
@@ -305,6 +304,17 @@ generation).
   schedulers, memory. Not for judging image quality.
 
 <!-- --8<-- [end:card] -->
+
+## Speed
+
+Seconds differ from machine to machine (the site's pages show call
+counts instead); `python scripts/benchmark_pipeline.py` measures these on
+any machine. On the 2-core CPU that wrote this card, a guided
+{ev.STEPS}-step 128x128 generation took {timing.generation_s:.2f} s:
+{timing.unet_calls} UNet calls of {timing.unet_call_s * 1000:.1f} ms each
+(batch 2: empty prompt and prompt), the VAE decode
+{timing.decode_s * 1000:.0f} ms ({timing.decode_share:.0%} of the
+generation).
 
 ## Samples
 

@@ -4,7 +4,7 @@ image for one caption."""
 import torch
 
 from infralens import glue, save_image
-from infralens.tiny_pipeline import MODEL_DIR, load
+from infralens.tiny_pipeline import load, weight_files
 
 # --8<-- [start:load]
 pipe = load()  # DiffusionPipeline.from_pretrained("models/tiny-sd")
@@ -29,8 +29,9 @@ print("image:", image.shape, image.dtype)
 save_image(image, "a_photo_of_a_brick_wall_seed_0.png")
 # --8<-- [end:generate]
 
-sizes = {p.resolve() for p in MODEL_DIR.rglob("*.safetensors")}
-total_mb = sum(p.stat().st_size for p in sizes) / 1e6
+files = weight_files()  # unet, text encoder, and the linked small VAE
+total_mb = sum(p.stat().st_size for p in files) / 1e6
+assert len(files) == 3
 assert image.shape == (128, 128, 3)
 assert total_mb <= 20
 glue("weights_mb", f"{total_mb:.1f}")

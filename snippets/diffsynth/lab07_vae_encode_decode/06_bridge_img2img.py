@@ -15,7 +15,7 @@ i2i = StableDiffusionImg2ImgPipeline(
 i2i.set_progress_bar_config(disable=True)
 vae, unet, sched = pipe.vae, pipe.unet, pipe.scheduler
 image = cat_image()  # (1, 3, 128, 192) in [-1, 1]
-prompt, g, strength, steps = "a photo of grass", 5.0, 0.6, 20
+prompt, g, strength, steps = "a photo of grass", 5.0, 0.4, 20
 
 # --8<-- [start:hooks]
 calls = {"vae.encoder": [], "unet": [], "vae.decoder": []}
@@ -60,8 +60,8 @@ for name, shapes in calls.items():
     print(f"{name:<11} ran {len(shapes):>2}x on {sorted(set(shapes))}")
 print(f"{n} of {steps} steps, from t={int(timesteps[0])}")
 print(f"PSNR out vs in: {psnr(image, out.clamp(-1, 1)):.1f} dB")
+save_image(to_rgb(out), "cat_img2img_a_photo_of_grass_strength_0.4.png")
 # --8<-- [end:loop]
-save_image(to_rgb(out), "cat_img2img_a_photo_of_grass_strength_0.6.png")
 by_hand = {name: list(shapes) for name, shapes in calls.items()}
 
 # --8<-- [start:same]
@@ -89,3 +89,4 @@ glue("start_t", int(timesteps[0]))
 glue("strength", strength)
 glue("skipped_pct", f"{100 * (steps - n) / steps:.0f}")
 glue("guidance", g)
+glue("psnr", f"{psnr(image, out.clamp(-1, 1)):.1f}")
