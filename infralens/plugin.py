@@ -50,6 +50,7 @@ class InfraLensConfig(base.Config):
     cache_dir = c.Type(str, default=".cache/infralens")
     timeout = c.Type(int, default=120)
     output_limit = c.Type(int, default=200_000)
+    memory_limit_mb = c.Type(int, default=4096)
     preload = c.Type(list, default=["torch", "diffusers"])
 
 
@@ -75,6 +76,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             snippets_dir=self.root / self.config.snippets_dir,
             timeout=self.config.timeout,
             output_limit=self.config.output_limit,
+            memory_limit_mb=self.config.memory_limit_mb,
             preload=tuple(self.config.preload),
         )
         self.generated_dir = self.engine.cache_dir / "generated"
