@@ -41,9 +41,7 @@ def assert_build_fails(toy, *needles):
     "directive",
     ["{{ include /etc/passwd }}", "{{ include ../../../../etc/hostname }}"],
 )
-def test_include_outside_the_repository_fails_naming_page_line(
-    toy, directive
-):
+def test_include_outside_the_repository_fails_naming_page_line(toy, directive):
     page(toy, f"text\n\n{directive}")
     out = assert_build_fails(toy, "docs/index.md:8", "outside the repository")
     assert "root:" not in out
@@ -120,7 +118,7 @@ def test_glued_value_with_newlines_stays_one_line_of_text(toy):
     page(toy, "Value: {{ val g.py:v }}\n\n{{ code g.py }}")
     html = toy.build_page()
     assert "the secret text" not in html
-    assert "<h1 id=\"heading\"" not in html
+    assert '<h1 id="heading"' not in html
     assert re.search(r"<p>Value: a .*include SECRET\.md.*Heading</p>", html)
 
 

@@ -46,6 +46,16 @@ class OutputLimitExceeded(BaseException):
     """Raised inside the snippet when it prints more than the limit."""
 
 
+class _Unbuffered(io.BufferedWriter):
+    """The binary layer as under ``python -u`` (PYTHONUNBUFFERED, which the
+    worker sets): each write reaches the descriptor at once, in order."""
+
+    def write(self, b) -> int:
+        n = super().write(b)
+        self.flush()
+        return n
+
+
 class CaptureStream(io.TextIOWrapper):
     """A real text stream on a captured descriptor that stops at the
     output limit (the limit counts stdout and stderr together)."""
@@ -53,7 +63,7 @@ class CaptureStream(io.TextIOWrapper):
     def __init__(self, fd: int, limit: int):
         raw = io.FileIO(fd, "w", closefd=False)
         super().__init__(
-            io.BufferedWriter(raw),
+            _Unbuffered(raw),
             encoding="utf-8",
             errors="backslashreplace",
             line_buffering=True,
