@@ -20,7 +20,12 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from infralens.engine import notebook, pages
-from infralens.engine.runner import Engine, installed_version, shutdown_workers
+from infralens.engine.runner import (
+    Engine,
+    atomic_write,
+    installed_version,
+    shutdown_workers,
+)
 from infralens.engine.source import SnippetError
 
 log = logging.getLogger("mkdocs.plugins.infralens")
@@ -228,13 +233,12 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         nb_uri = (folder / f"{stem}.ipynb").as_posix()
         py_uri = (folder / f"{stem}.py").as_posix()
         target = self.generated_dir / nb_uri
-        target.parent.mkdir(parents=True, exist_ok=True)
         content = notebook.build_notebook(res)
         if (
             not target.is_file()
             or target.read_text(encoding="utf-8") != content
         ):
-            target.write_text(content, encoding="utf-8")
+            atomic_write(target, content.encode("utf-8"))
         # A File rooted in the generated folder (not File.generated): the
         # notebook plugin's wrapper resolves paths through src_dir.
         files.append(

@@ -8,7 +8,6 @@ build; builds sharing one checkout and cache never mix their results.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ENV
+
 from infralens.engine.runner import shutdown_workers
 
 
@@ -144,7 +143,7 @@ def test_two_builds_at_once_keep_their_own_images(toy, tmp_path):
         for n in "ab"
     ]
     outs = [p.communicate(timeout=120) for p in procs]
-    for proc, (out, err) in zip(procs, outs, strict=True):
+    for proc, (_, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, err
     white, black = (Image.open(o.strip()).getpixel((0, 0)) for o, _ in outs)
     assert white == (255, 255, 255)

@@ -460,7 +460,7 @@ class Engine:
                 "seconds": resp["seconds"],
             },
         }
-        _atomic_write(
+        atomic_write(
             self._entry_path(relpath),
             json.dumps(entry, indent=1).encode("utf-8"),
         )
@@ -481,7 +481,7 @@ class Engine:
 # -- checking what is read and written -----------------------------------
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write a file that readers see whole or not at all, whatever other
     builds sharing the cache do at the same time."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -498,7 +498,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _atomic_copy(src: Path, dst: Path) -> None:
     if dst.is_file() and sha256_file(dst) == dst.stem:
         return
-    _atomic_write(dst, src.read_bytes())
+    atomic_write(dst, src.read_bytes())
 
 
 def _is_str_list(value) -> bool:
