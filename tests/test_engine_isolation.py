@@ -78,9 +78,7 @@ def test_torch_defaults_do_not_leak_between_snippets(toy):
         "import torch\ntorch.set_default_dtype(torch.float64)\n"
         "torch.set_num_threads(1)\n",
     )
-    toy.write(
-        "snippets/b.py", "import torch\nprint(torch.zeros(1).dtype)\n"
-    )
+    toy.write("snippets/b.py", "import torch\nprint(torch.zeros(1).dtype)\n")
     engine = toy.engine(preload=("torch",), timeout=60)
     results, errors = engine.run_all(["snippets/a.py", "snippets/b.py"])
     assert not errors, errors
@@ -320,6 +318,4 @@ def test_what_runs_under_python_runs_in_the_engine(toy):
     assert plain.returncode == 0, plain.stderr
     results, errors = toy.engine().run_all(["snippets/c.py"])
     assert not errors, errors
-    assert results["snippets/c.py"].chunks == [
-        "bytes out\nfd out\ntext out\n"
-    ]
+    assert results["snippets/c.py"].chunks == ["bytes out\nfd out\ntext out\n"]
