@@ -36,8 +36,11 @@ def glue(name: str, value):
 
 
 def _check_png_name(name: str) -> str:
-    if "/" in name or "\\" in name or not name.endswith(".png"):
-        raise ValueError(f"image name must be a bare '*.png' name: {name!r}")
+    if not isinstance(name, str) or not state.IMAGE_NAME_RE.fullmatch(name):
+        raise ValueError(
+            "image name must be letters, digits, '.', '_' or '-', "
+            f"ending in '.png': {name!r}"
+        )
     return name
 
 

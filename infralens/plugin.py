@@ -20,7 +20,12 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from infralens.engine import notebook, pages
-from infralens.engine.runner import Engine, installed_version, shutdown_workers
+from infralens.engine.runner import (
+    Engine,
+    atomic_write,
+    installed_version,
+    shutdown_workers,
+)
 from infralens.engine.source import SnippetError
 
 log = logging.getLogger("mkdocs.plugins.infralens")
@@ -35,10 +40,14 @@ EMPTY_SCRIPT = re.compile(r'<script src=""\s*>\s*</script>')
 # keeps lines that look like snippet section markers ("--8<-- [start:x]"):
 # when pymdownx.snippets is on, they are escaped with ";" so that it shows
 # them as text.
-INCLUDE_RE = re.compile(r"^\{\{\s*include\s+(?P<path>[^\s}]+)\s*\}\}\s*$")
 SECTION_MARK_RE = re.compile(
     r"(-+8<-+[ \t]+\[[ \t]*(?:start|end)[ \t]*:)", re.I
 )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path``, symbolic links followed, lies inside ``folder``."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 class InfraLensConfig(base.Config):
@@ -46,6 +55,7 @@ class InfraLensConfig(base.Config):
     cache_dir = c.Type(str, default=".cache/infralens")
     timeout = c.Type(int, default=120)
     output_limit = c.Type(int, default=200_000)
+    memory_limit_mb = c.Type(int, default=4096)
     preload = c.Type(list, default=["torch", "diffusers", "infralens.preload"])
 
 
@@ -71,11 +81,14 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             snippets_dir=self.root / self.config.snippets_dir,
             timeout=self.config.timeout,
             output_limit=self.config.output_limit,
+            memory_limit_mb=self.config.memory_limit_mb,
             preload=tuple(self.config.preload),
         )
         self.generated_dir = self.engine.cache_dir / "generated"
         self.engine_seconds = 0.0
         self.included: set[str] = set()
+        self.markdown_extensions = list(config.markdown_extensions)
+        self.literals: dict[str, pages.Literals] = {}
         return config
 
     def on_serve(self, server, *, config, builder):
@@ -86,24 +99,12 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             server.watch(str(self.root / name))
         return server
 
-    @staticmethod
-    def _include_lines(markdown: str):
-        """(index, path) of each include line outside code fences."""
-        for i, line in pages.unfenced(markdown.split("\n")):
-            m = INCLUDE_RE.match(line)
-            if m:
-                yield i, m.group("path")
-
-    def _includes(self, markdown: str, config) -> str:
-        escape = "pymdownx.snippets" in config.markdown_extensions
-        lines = markdown.split("\n")
-        for i, path in self._include_lines(markdown):
-            self.included.add(path)
-            text = (self.root / path).read_text(encoding="utf-8")
-            if escape:
-                text = SECTION_MARK_RE.sub(r";\1", text)
-            lines[i] = text.rstrip("\n")
-        return "\n".join(lines)
+    def _include(self, path: str) -> str:
+        self.included.add(path)
+        text = (self.root / path).read_text(encoding="utf-8")
+        if "pymdownx.snippets" in self.markdown_extensions:
+            text = SECTION_MARK_RE.sub(r";\1", text)
+        return text
 
     # -- collect and run -------------------------------------------------
     def on_files(self, files: Files, *, config) -> Files:
@@ -115,6 +116,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
 
     def _collect_and_run(self, files: Files, config) -> Files:
         root_name = self.config.snippets_dir.strip("/")
+        snippets_root = self.root / root_name
         errors: list[SnippetError] = []
         self.directives: dict[str, list[pages.Directive]] = {}
         referenced: dict[str, tuple[str, int]] = {}
@@ -129,15 +131,19 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 continue
             if found:
                 self.directives[f.src_uri] = found
-            for i, path in self._include_lines(f.content_string):
-                if not (self.root / path).is_file():
+            for d in found:
+                if d.verb == "include":
+                    errors += self._check_include(page_path, d)
+                elif not _within(self.root / d.snippet, snippets_root):
                     errors.append(
                         SnippetError(
-                            page_path, i + 1, f"no file to include: {path}"
+                            page_path,
+                            d.line,
+                            f"{d.snippet} leads outside the snippets "
+                            "folder (a symbolic link)",
                         )
                     )
-            for d in found:
-                if not (self.root / d.snippet).is_file():
+                elif not (self.root / d.snippet).is_file():
                     errors.append(
                         SnippetError(
                             page_path,
@@ -148,7 +154,6 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 else:
                     referenced.setdefault(d.snippet, (page_path, d.line))
 
-        snippets_root = self.root / root_name
         for p in sorted(snippets_root.rglob("*.py")):
             rel = p.relative_to(self.root).as_posix()
             if "__pycache__" in p.parts or p.name.startswith("_"):
@@ -174,6 +179,16 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 "was published:\n  " + "\n  ".join(str(e) for e in errors)
             )
         return self._add_generated(files, config)
+
+    def _check_include(self, page_path, d) -> list[SnippetError]:
+        path = self.root / d.snippet
+        if not path.is_file():
+            message = f"no file to include: {d.snippet}"
+        elif not _within(path, self.root):
+            message = f"{d.snippet} leads outside the repository"
+        else:
+            return []
+        return [SnippetError(page_path, d.line, message)]
 
     def _add_generated(self, files: Files, config) -> Files:
         self.image_uris: dict[tuple[str, str], str] = {}
@@ -218,13 +233,12 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         nb_uri = (folder / f"{stem}.ipynb").as_posix()
         py_uri = (folder / f"{stem}.py").as_posix()
         target = self.generated_dir / nb_uri
-        target.parent.mkdir(parents=True, exist_ok=True)
         content = notebook.build_notebook(res)
         if (
             not target.is_file()
             or target.read_text(encoding="utf-8") != content
         ):
-            target.write_text(content, encoding="utf-8")
+            atomic_write(target, content.encode("utf-8"))
         # A File rooted in the generated folder (not File.generated): the
         # notebook plugin's wrapper resolves paths through src_dir.
         files.append(
@@ -275,7 +289,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         page_uri = page.file.src_uri
         page_path = f"{self.docs_name}/{page_uri}"
         if page_uri not in self.directives:
-            return self._includes(markdown, config)
+            return markdown
         folder = page.meta.get("snippets")
         ds = pages.scan(
             page_path,
@@ -294,9 +308,15 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             self.results,
             image_url,
             self.notebook_links.get(page_uri, {}),
+            include=self._include,
         )
+        self.literals[page_uri] = renderer.literals
         body = renderer.render(markdown, ds)
-        used = sorted({d.snippet for d in ds if d.verb != "notebook"})
+        if all(d.verb == "include" for d in ds):
+            return body
+        used = sorted(
+            {d.snippet for d in ds if d.verb not in ("notebook", "include")}
+        )
         links = ", ".join(
             f"[`{PurePosixPath(s).name}`]"
             f"({_rel_url(page_uri, self.source_uris[s])})"
@@ -316,7 +336,11 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         ]
         if links:
             note.append(f"    Snippet sources: {links}.")
-        return self._includes(body + "\n".join(note) + "\n", config)
+        return body + "\n".join(note) + "\n"
+
+    def on_page_content(self, html, *, page, config, files):
+        literals = self.literals.pop(page.file.src_uri, None)
+        return literals.fill(html) if literals else html
 
     def on_post_page(self, output, *, page, config):
         return EMPTY_SCRIPT.sub("", output)

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+# builds of toy projects use this checkout's plugin, whichever copy of the
+# project an editable install points at
+ENV = dict(
+    os.environ,
+    NO_MKDOCS_2_WARNING="1",
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    ),
+)
 
 
 def _can_unshare_network() -> bool:

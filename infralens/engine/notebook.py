@@ -7,6 +7,8 @@ import base64
 import json
 from pathlib import Path
 
+from infralens.engine.pages import visible
+
 
 def build_notebook(result) -> str:
     snip = result.snippet
@@ -28,7 +30,7 @@ def build_notebook(result) -> str:
             if cell.first_line <= c.first_line <= cell.last_line
         ]
         outputs = []
-        text = "".join(result.chunks[i] for i in ids)
+        text = visible("".join(result.chunks[i] for i in ids))
         if text:
             outputs.append(
                 {"output_type": "stream", "name": "stdout", "text": text}

@@ -8,21 +8,29 @@ inside admonitions and tabs)::
     {{ output FILE[:REGION] }}   only what it printed, then its images
     {{ image FILE NAME.png }}    one image the snippet saved
     {{ notebook FILE }}          the starter notebook made from FILE
-    {{ include PATH }}           a repository Markdown file (the plugin
-                                 expands it before anything else)
+    {{ include PATH }}           a Markdown file of the repository, as is
 
 Values glued by a snippet can stand anywhere in prose: ``{{ val FILE:NAME }}``.
 FILE is relative to the page's ``snippets:`` front-matter folder, or to
-``snippets/`` when the page sets none. An ordered list right after a
-``run`` or ``code`` directive holds the code annotations (``# (1)!``).
+``snippets/`` when the page sets none, and must stay inside the snippets
+folder; PATH is relative to the repository root and must stay inside it.
+An ordered list right after a ``run`` or ``code`` directive holds the code
+annotations (``# (1)!``).
+
+Everything a snippet produced is data, never markup: glued values become
+one line of literal text, and printed output is left out of the Markdown
+altogether (a placeholder stands in for it, replaced by escaped text in the
+finished HTML), so no Markdown extension ever reads it.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import posixpath
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from infralens.engine.source import SnippetError
 
@@ -30,11 +38,19 @@ BLOCK_RE = re.compile(
     r"^(?P<indent>[ \t]*)\{\{\s*(?P<verb>run|code|output|image|notebook)\s+"
     r"(?P<target>[^\s}]+)(?:\s+(?P<arg>[^}]*?))?\s*\}\}\s*$"
 )
+INCLUDE_RE = re.compile(r"^\{\{\s*include\s+(?P<path>[^\s}]+)\s*\}\}\s*$")
 VAL_RE = re.compile(r"\{\{\s*val\s+(?P<target>[^\s}:]+):(?P<name>\w+)\s*\}\}")
 ANY_RE = re.compile(r"\{\{\s*(\w+)")
 FRONT_RE = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.S)
 SNIPPETS_META_RE = re.compile(r"^snippets:\s*(\S+)\s*$", re.M)
 LIST_ITEM_RE = re.compile(r"^\s*\d+\.\s")
+# C0/C1 controls (tab and newline aside) and the bidi overrides that can
+# make text read differently from what it is
+CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# characters a glued value keeps as they are; any other is an entity
+PLAIN_RE = re.compile(r"[^\w .,+%-]|_")
 
 
 @dataclass
@@ -72,9 +88,40 @@ def snippet_base(markdown: str, snippets_root: str) -> str:
     return snippets_root
 
 
-def _resolve(base: str, target: str) -> tuple[str, str | None]:
+def _inside(path: str, folder: str, boundary: str) -> str | None:
+    """``folder/path`` normalised, or None when ``path`` is absolute or
+    the result leaves ``boundary`` ("" is the repository root)."""
+    if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+        return None
+    joined = posixpath.normpath(posixpath.join(folder, path))
+    if not boundary:
+        return None if joined.split("/")[0] in ("..", ".") else joined
+    return joined if joined.startswith(boundary + "/") else None
+
+
+def _resolve(
+    base: str, target: str, root: str, where: tuple[str, int]
+) -> tuple[str, str | None]:
     file, _, region = target.partition(":")
-    return f"{base}/{file}", (region or None)
+    rel = _inside(file, base, root)
+    if rel is None:
+        raise SnippetError(
+            *where, f"{file!r} is outside the snippets folder {root}/"
+        )
+    return rel, (region or None)
+
+
+def _include_path(path: str, where: tuple[str, int]) -> str:
+    rel = _inside(path, "", "")
+    if rel is None:
+        raise SnippetError(
+            *where, f"{path!r} is outside the repository (include)"
+        )
+    if not rel.endswith(".md"):
+        raise SnippetError(
+            *where, f"{path!r}: only Markdown files can be included"
+        )
+    return rel
 
 
 def scan(
@@ -96,15 +143,23 @@ def scan(
     found: list[Directive] = []
     for i, line in unfenced(markdown.splitlines()):
         no = i + 1
+        where = (page_path, no)
+        inc = INCLUDE_RE.match(line)
+        if inc:
+            path = _include_path(inc.group("path"), where)
+            found.append(Directive("include", path, None, None, no))
+            continue
         m = BLOCK_RE.match(line)
         if m:
-            snip, region = _resolve(base, m.group("target"))
+            snip, region = _resolve(
+                base, m.group("target"), snippets_root, where
+            )
             found.append(
                 Directive(m.group("verb"), snip, region, m.group("arg"), no)
             )
             continue
         for v in VAL_RE.finditer(line):
-            snip, _ = _resolve(base, v.group("target"))
+            snip, _ = _resolve(base, v.group("target"), snippets_root, where)
             found.append(Directive("val", snip, None, v.group("name"), no))
         for a in ANY_RE.finditer(line):
             if a.group(1) not in (
@@ -158,14 +213,71 @@ def _indent(lines: list[str], prefix: str) -> list[str]:
     return [prefix + ln if ln.strip() else "" for ln in lines]
 
 
+def visible(text: str) -> str:
+    """Text with control characters shown as symbols (NUL as U+2400, ESC
+    as U+241B, ...) instead of passed on; tabs and newlines kept."""
+    text = text.replace("\r\n", "\n")
+
+    def symbol(m: re.Match) -> str:
+        code = ord(m.group())
+        if code < 0x20:
+            return chr(0x2400 + code)
+        return "\u2421" if code == 0x7F else f"<U+{code:04X}>"
+
+    return CONTROL_RE.sub(symbol, text)
+
+
+def inline_text(value: str) -> str:
+    """A glued value as literal prose: one line, every character that
+    Markdown, HTML or an extension could read as syntax written as a
+    numeric character reference."""
+    one_line = visible(re.sub(r"\s+", " ", value).strip())
+    return PLAIN_RE.sub(lambda m: f"&#{ord(m.group())};", one_line)
+
+
+@dataclass
+class Literals:
+    """Printed output kept out of the Markdown: each block is a token in
+    the page source, swapped for its escaped text in the finished HTML."""
+
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def token(self, text: str) -> str:
+        token = f"infralens-literal-{self.nonce}-{len(self.texts)}"
+        self.texts[token] = text
+        return token
+
+    def fill(self, page_html: str) -> str:
+        pattern = re.compile(rf"infralens-literal-{self.nonce}-\d+")
+
+        def text(m: re.Match) -> str:
+            raw = self.texts.get(m.group())
+            if raw is None:
+                return m.group()
+            return html.escape(visible(raw), quote=False)
+
+        return pattern.sub(text, page_html)
+
+
 class PageRenderer:
     """Expands one page's directives with results from the engine."""
 
-    def __init__(self, page_path, results, image_url, notebook_links):
+    def __init__(
+        self,
+        page_path,
+        results,
+        image_url,
+        notebook_links,
+        include=None,
+        literals: Literals | None = None,
+    ):
         self.page_path = page_path
         self.results = results  # relpath -> Result
         self.image_url = image_url  # (Result, image dict) -> relative URL
         self.notebook_links = notebook_links  # relpath -> markdown lines
+        self.include = include  # repository path -> Markdown text
+        self.literals = literals or Literals()
 
     def _result(self, d: Directive):
         res = self.results.get(d.snippet)
@@ -204,7 +316,8 @@ class PageRenderer:
 
     def _output(self, res, d: Directive) -> list[str]:
         text = res.output(d.region).rstrip()
-        lines = _fence(text or "(this code prints nothing)", "text")
+        shown = self.literals.token(text) if text else None
+        lines = _fence(shown or "(this code prints nothing)", "text")
         return lines + self._images(res, res.images_for(d.region))
 
     def render(self, markdown: str, directives: list[Directive]) -> str:
@@ -231,8 +344,13 @@ class PageRenderer:
                 out.append(line)
                 i += 1
                 continue
-            indent = BLOCK_RE.match(line).group("indent")
             i += 1
+            if block.verb == "include":
+                out.extend(
+                    self.include(block.snippet).rstrip("\n").split("\n")
+                )
+                continue
+            indent = BLOCK_RE.match(line).group("indent")
             annotations: list[str] = []
             if block.verb in ("run", "code"):
                 j = i
@@ -257,7 +375,7 @@ class PageRenderer:
                 and d.arg == m.group("name")
                 and d.snippet.endswith("/" + m.group("target"))
             ):
-                return html.escape(self.results[d.snippet].glue[d.arg])
+                return inline_text(self.results[d.snippet].glue[d.arg])
         return m.group(0)
 
     def _block(self, d: Directive, annotations: list[str]) -> list[str]:

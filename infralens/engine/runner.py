@@ -7,6 +7,12 @@ packages it imports (and what they require), the Python version and the
 engine's own source. An entry is reused only while every one of those is
 unchanged, so a prose-only edit reruns nothing and a changed input reruns
 exactly the snippets that used it.
+
+Any number of builds may share one cache: each run writes its images into
+a folder of its own, and entries and images are written atomically. What
+is read back is checked: an entry that does not have the expected shape,
+or whose images do not match their hashes, is discarded with a warning
+and the snippet runs again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -29,8 +36,17 @@ from pathlib import Path
 
 from infralens.engine import ENGINE_VERSION, source
 from infralens.engine.source import SnippetError
+from infralens.engine.state import IMAGE_NAME_RE
 
 log = logging.getLogger("mkdocs.plugins.infralens")
+# Cache repairs are reported, but are no reason for a strict build to
+# stop: the damaged entry is never used, the snippet simply runs again.
+cache_log = logging.getLogger("infralens.cache")
+if not cache_log.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("WARNING -  %(message)s"))
+    cache_log.addHandler(_handler)
+    cache_log.propagate = False
 
 ENGINE_DIR = Path(__file__).resolve().parent
 MODEL_FILE_SUFFIXES = {".json", ".safetensors", ".bin", ".pt", ".pth"}
@@ -56,6 +72,7 @@ def sha256_file(path: Path) -> str:
 # reruns no snippet.
 EXECUTION_FILES = (
     "__init__.py",
+    "child.py",
     "source.py",
     "state.py",
     "worker.py",
@@ -102,7 +119,12 @@ class WorkerProcess:
 
     def __init__(self, root: Path, preload: tuple[str, ...]):
         env = dict(os.environ)
+        # the worker runs this engine, whichever copy of the project an
+        # installed package points at
+        checkout = str(ENGINE_DIR.parent.parent)
+        path = [checkout, *filter(None, [env.get("PYTHONPATH")])]
         env.update(
+            PYTHONPATH=os.pathsep.join(path),
             PYTHONHASHSEED="0",
             OMP_NUM_THREADS="2",
             MKL_NUM_THREADS="2",
@@ -167,7 +189,7 @@ class WorkerProcess:
         self.proc.wait()
 
 
-_WORKERS: dict[str, WorkerProcess] = {}
+_WORKERS: dict[tuple[str, str], WorkerProcess] = {}
 
 
 def shutdown_workers() -> None:
@@ -183,6 +205,8 @@ class Engine:
     snippets_dir: Path | None = None
     timeout: float = 120.0
     output_limit: int = 200_000
+    memory_limit_mb: float = 4096.0
+    seal: bool = True  # read-only repository mount, where the OS allows
     preload: tuple[str, ...] = ("torch", "diffusers", "infralens.preload")
     version_of: object = installed_version
     stats: dict = field(
@@ -198,10 +222,13 @@ class Engine:
         self._engine_hash = engine_hash()
         self._dists: dict | None = None
         self._dist_cache: dict[str, tuple] = {}
+        self._sealing_works = False
 
     # -- workers ---------------------------------------------------------
     def worker(self) -> WorkerProcess:
-        key = str(self.root)
+        key = (str(self.root), self._engine_hash)
+        for old in [k for k in _WORKERS if k[0] == key[0] and k != key]:
+            _WORKERS.pop(old).kill()  # the engine changed (mkdocs serve)
         w = _WORKERS.get(key)
         if w is None or not w.alive():
             w = _WORKERS[key] = WorkerProcess(self.root, self.preload)
@@ -276,16 +303,31 @@ class Engine:
             self.cache_dir / "entries" / (relpath.replace("/", "__") + ".json")
         )
 
+    def _image_path(self, sha: str) -> Path:
+        return self.cache_dir / "images" / (sha + ".png")
+
+    def _discard(self, relpath: str, path: Path, why: str) -> None:
+        cache_log.warning(
+            "infralens: cache entry of %s discarded (%s); running it again",
+            relpath,
+            why,
+        )
+        path.unlink(missing_ok=True)
+
     def _lookup(self, relpath: str, snippet_sha: str) -> dict | None:
         path = self._entry_path(relpath)
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return None
-        if (
-            entry.get("key") != self._base_key()
-            or entry.get("snippet") != snippet_sha
-        ):
+        except (OSError, ValueError) as exc:
+            self._discard(relpath, path, f"unreadable: {exc}")
+            return None
+        problem = entry_problem(entry)
+        if problem:
+            self._discard(relpath, path, problem)
+            return None
+        if entry["key"] != self._base_key() or entry["snippet"] != snippet_sha:
             return None
         for rel, sha in entry["deps"].items():
             p = self.root / rel
@@ -294,9 +336,12 @@ class Engine:
         if self._package_versions(entry["import_names"]) != entry["packages"]:
             return None
         for im in entry["result"]["images"]:
-            if not (
-                self.cache_dir / "images" / (im["sha"] + ".png")
-            ).is_file():
+            image = self._image_path(im["sha"])
+            if not image.is_file():
+                return None
+            if sha256_file(image) != im["sha"]:
+                image.unlink(missing_ok=True)
+                self._discard(relpath, path, f"image {im['name']} damaged")
                 return None
         return entry
 
@@ -341,16 +386,28 @@ class Engine:
         return result
 
     def _run(self, relpath: str, path: Path, snippet_sha: str) -> dict:
-        out_dir = self.cache_dir / "run-output"
-        shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir = Path(tempfile.mkdtemp(prefix="infralens-run-"))
+        try:
+            return self._run_in(relpath, path, snippet_sha, out_dir)
+        finally:
+            shutil.rmtree(out_dir, ignore_errors=True)
+
+    def _run_in(self, relpath, path, snippet_sha, out_dir: Path) -> dict:
         req = {
             "path": str(path),
             "root": str(self.root),
             "out_dir": str(out_dir),
             "output_limit": self.output_limit,
+            "timeout": self.timeout,
+            "memory_limit_mb": self.memory_limit_mb,
+            "seal": self.seal,
         }
+        # until a run has shown that the read-only mount works here, the
+        # repository is compared before and after each run
+        watch = not self._sealing_works
+        before = repository_state(self) if watch else None
         try:
-            resp = self.worker().request(req, self.timeout)
+            resp = self.worker().request(req, self.timeout + 60)
         except TimeoutError:
             raise SnippetError(
                 relpath,
@@ -359,6 +416,16 @@ class Engine:
             ) from None
         except (ChildProcessError, RuntimeError) as exc:
             raise SnippetError(relpath, None, str(exc)) from None
+        self._sealing_works = bool(resp.get("sealed"))
+        if before is not None and not resp.get("sealed"):
+            changed = changed_files(before, repository_state(self))
+            if changed:
+                raise SnippetError(
+                    relpath,
+                    None,
+                    "snippets may only read the repository, and this "
+                    "run changed: " + ", ".join(changed),
+                )
         if not resp["ok"]:
             err = resp["error"]
             raise SnippetError(
@@ -367,13 +434,18 @@ class Engine:
                 err["message"],
                 err.get("traceback", ""),
             )
+        problem = response_problem(resp)
+        if problem:
+            raise SnippetError(relpath, None, problem)
         images = []
-        img_dir = self.cache_dir / "images"
-        img_dir.mkdir(parents=True, exist_ok=True)
         for name, chunk in resp["images"]:
             src = out_dir / name
+            if not src.is_file():
+                raise SnippetError(
+                    relpath, None, f"image {name} was saved, then removed"
+                )
             sha = sha256_file(src)
-            shutil.copyfile(src, img_dir / (sha + ".png"))
+            _atomic_copy(src, self._image_path(sha))
             images.append({"name": name, "chunk": chunk, "sha": sha})
         entry = {
             "key": self._base_key(),
@@ -388,11 +460,10 @@ class Engine:
                 "seconds": resp["seconds"],
             },
         }
-        entry_path = self._entry_path(relpath)
-        entry_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entry, indent=1), encoding="utf-8")
-        os.replace(tmp, entry_path)
+        atomic_write(
+            self._entry_path(relpath),
+            json.dumps(entry, indent=1).encode("utf-8"),
+        )
         return entry
 
     def run_all(
@@ -405,3 +476,146 @@ class Engine:
             except SnippetError as exc:
                 errors.append(exc)
         return results, errors
+
+
+# -- checking what is read and written -----------------------------------
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file that readers see whole or not at all, whatever other
+    builds sharing the cache do at the same time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    if dst.is_file() and sha256_file(dst) == dst.stem:
+        return
+    atomic_write(dst, src.read_bytes())
+
+
+def _is_str_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_str_dict(value, keys=str) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, keys) for k, v in value.items()
+    )
+
+
+def _images_problem(images, item) -> str | None:
+    if not isinstance(images, list):
+        return "images is not a list"
+    for im in images:
+        name = item(im)
+        if not isinstance(name, str) or not IMAGE_NAME_RE.fullmatch(name):
+            return f"image name {name!r} is not a plain '*.png' name"
+    return None
+
+
+def entry_problem(entry) -> str | None:
+    """What is wrong with the shape of a cache entry, or None."""
+    if not isinstance(entry, dict):
+        return "not an object"
+    kinds = {
+        "key": dict,
+        "snippet": str,
+        "deps": dict,
+        "import_names": list,
+        "packages": dict,
+        "result": dict,
+    }
+    for name, kind in kinds.items():
+        if not isinstance(entry.get(name), kind):
+            return f"field {name!r} missing or of the wrong type"
+    if not _is_str_dict(entry["deps"]) or not _is_str_list(
+        entry["import_names"]
+    ):
+        return "deps or import_names malformed"
+    res = entry["result"]
+    if not _is_str_list(res.get("chunks")):
+        return "result chunks malformed"
+    if not _is_str_dict(res.get("glue")):
+        return "result glue malformed"
+    if not isinstance(res.get("seconds"), (int, float)):
+        return "result seconds malformed"
+    problem = _images_problem(
+        res.get("images"),
+        lambda im: im.get("name") if isinstance(im, dict) else None,
+    )
+    if problem:
+        return problem
+    for im in res["images"]:
+        if not (
+            isinstance(im.get("chunk"), int)
+            and isinstance(im.get("sha"), str)
+            and re.fullmatch(r"[0-9a-f]{64}", im["sha"])
+        ):
+            return "image record malformed"
+    return None
+
+
+def response_problem(resp: dict) -> str | None:
+    """What is wrong with what the worker sent back (a snippet can tamper
+    with the engine's records in its own process), or None."""
+    if not _is_str_list(resp.get("chunks")):
+        return "the run's output is malformed"
+    if not _is_str_dict(resp.get("glue")):
+        return "glued values must be text"
+    if not all(name.isidentifier() for name in resp["glue"]):
+        return "glue names must be identifiers"
+    problem = _images_problem(
+        resp.get("images"),
+        lambda im: im[0] if isinstance(im, list) and len(im) == 2 else None,
+    )
+    if problem:
+        return problem
+    if not all(isinstance(c, int) for _, c in resp["images"]):
+        return "image records are malformed"
+    if not all(
+        _is_str_list(resp.get(k)) for k in ("modules", "files", "packages")
+    ):
+        return "the run's input records are malformed"
+    return None
+
+
+SKIPPED_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", "site"}
+
+
+def repository_state(engine) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file of the repository a snippet must only
+    read: all but the cache, the built site and tool caches."""
+    found = {}
+    cache = engine.cache_dir.resolve()
+    for dirpath, dirnames, filenames in os.walk(engine.root):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in SKIPPED_DIRS and (here / d).resolve() != cache
+        ]
+        for name in filenames:
+            p = here / name
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            rel = p.relative_to(engine.root).as_posix()
+            found[rel] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+def changed_files(before: dict, after: dict) -> list[str]:
+    return sorted(
+        rel
+        for rel in before.keys() | after.keys()
+        if before.get(rel) != after.get(rel)
+    )

@@ -6,6 +6,11 @@ simply kept in memory and never read.
 
 from __future__ import annotations
 
+import re
+
+# what an image may be called: it becomes part of a URL and an alt text
+IMAGE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
+
 _glue: dict[str, str] = {}
 _images: list[tuple[str, int]] = []
 _chunk = 0
