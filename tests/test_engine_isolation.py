@@ -226,15 +226,20 @@ def test_writes_from_other_processes_leave_the_repository_unchanged(toy):
     assert (toy.root / "models/m/config.json").read_text() == '{"size": 3}\n'
 
 
-def test_without_the_read_only_mount_changes_are_named(toy):
+def test_without_the_read_only_mount_changes_are_named_and_undone(toy):
     toy.write("models/m/config.json", '{"size": 3}\n')
     toy.write(
         "snippets/w.py",
         "import subprocess\n"
-        "subprocess.run('echo x >> models/m/config.json', shell=True)\n",
+        "subprocess.run('echo x >> models/m/config.json', shell=True)\n"
+        "subprocess.run('echo y > models/m/new.txt', shell=True)\n",
     )
     _, errors = toy.engine(seal=False).run_all(["snippets/w.py"])
     assert errors and "models/m/config.json" in str(errors[0])
+    assert "models/m/new.txt" in str(errors[0])
+    config = toy.root / "models/m/config.json"
+    assert config.read_text() == '{"size": 3}\n'
+    assert not (toy.root / "models/m/new.txt").exists()
 
 
 # -- bounds -------------------------------------------------------------

@@ -406,6 +406,7 @@ class Engine:
         # repository is compared before and after each run
         watch = not self._sealing_works
         before = repository_state(self) if watch else None
+        saved = saved_contents(self.root, before) if watch else None
         try:
             resp = self.worker().request(req, self.timeout + 60)
         except TimeoutError:
@@ -420,11 +421,12 @@ class Engine:
         if before is not None and not resp.get("sealed"):
             changed = changed_files(before, repository_state(self))
             if changed:
+                restore(self.root, changed, saved)
                 raise SnippetError(
                     relpath,
                     None,
                     "snippets may only read the repository, and this "
-                    "run changed: " + ", ".join(changed),
+                    "run changed: " + ", ".join(changed) + " (restored)",
                 )
         if not resp["ok"]:
             err = resp["error"]
@@ -619,3 +621,25 @@ def changed_files(before: dict, after: dict) -> list[str]:
         for rel in before.keys() | after.keys()
         if before.get(rel) != after.get(rel)
     )
+
+
+def saved_contents(root: Path, state: dict) -> dict[str, bytes]:
+    """The bytes of every regular file in ``state``, to put back what a
+    run changes where the read-only mount is not available."""
+    saved = {}
+    for rel in state:
+        p = root / rel
+        if p.is_file() and not p.is_symlink():
+            saved[rel] = p.read_bytes()
+    return saved
+
+
+def restore(root: Path, changed: list[str], saved: dict[str, bytes]):
+    """Put changed files back as they were and remove files a run added."""
+    for rel in changed:
+        p = root / rel
+        if rel in saved:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(saved[rel])
+        elif p.is_file() or p.is_symlink():
+            p.unlink()
