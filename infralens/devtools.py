@@ -35,7 +35,7 @@ def _working_files() -> list[str]:
     return [
         p.relative_to(ROOT).as_posix()
         for p in sorted(ROOT.rglob("*"))
-        if p.is_file()
+        if (p.is_file() or p.is_symlink())
         and not any(
             part in UNTRACKED or part.endswith(".egg-info")
             for part in p.relative_to(ROOT).parts
