@@ -121,3 +121,33 @@ def built_site(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return site
+
+
+# Toy pages and failing builds, shared by the engine tests.
+def page(toy, body, folder="demo"):
+    toy.write(
+        "docs/index.md", f"---\nsnippets: {folder}\n---\n# Page\n\n{body}\n"
+    )
+
+
+def assert_build_fails(toy, *needles):
+    proc = toy.build()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    for needle in needles:
+        assert needle in out, out
+    assert not (toy.root / "site" / "index.html").exists()
+    return out
+
+
+def run_offline(code: str) -> subprocess.CompletedProcess:
+    """Run Python ``code`` in a fresh process with the Hugging Face hub
+    switched offline: what loads there needs nothing from the network."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

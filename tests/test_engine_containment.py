@@ -11,6 +11,7 @@ import html as htmllib
 import re
 
 import pytest
+from conftest import assert_build_fails, page
 
 from infralens.engine.runner import shutdown_workers
 
@@ -19,22 +20,6 @@ from infralens.engine.runner import shutdown_workers
 def _fresh_workers():
     yield
     shutdown_workers()
-
-
-def page(toy, body, folder="demo"):
-    toy.write(
-        "docs/index.md", f"---\nsnippets: {folder}\n---\n# Page\n\n{body}\n"
-    )
-
-
-def assert_build_fails(toy, *needles):
-    proc = toy.build()
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
-    for needle in needles:
-        assert needle in out, out
-    assert not (toy.root / "site" / "index.html").exists()
-    return out
 
 
 @pytest.mark.parametrize(

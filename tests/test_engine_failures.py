@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import assert_build_fails, page
 
 from infralens.engine.runner import shutdown_workers
 from infralens.engine.source import SnippetError, parse
@@ -12,22 +13,6 @@ from infralens.engine.source import SnippetError, parse
 def _fresh_workers():
     yield
     shutdown_workers()
-
-
-def page(toy, body, folder="demo"):
-    toy.write(
-        "docs/index.md", f"---\nsnippets: {folder}\n---\n# Page\n\n{body}\n"
-    )
-
-
-def assert_build_fails(toy, *needles):
-    proc = toy.build()
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
-    for needle in needles:
-        assert needle in out, out
-    assert not (toy.root / "site" / "index.html").exists()
-    return out
 
 
 def test_exception_fails_build_with_path_and_line(toy):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_offline
 
 from infralens import small_vae
 from infralens.training_data import HELD_OUT, TRAINING_IMAGES
@@ -36,14 +36,7 @@ def test_loads_with_from_pretrained_and_no_network():
         f"v = AutoencoderKL.from_pretrained({str(small_vae.MODEL_DIR)!r});"
         " print(type(v).__name__)"
     )
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_offline(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "AutoencoderKL"
 

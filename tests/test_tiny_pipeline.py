@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_offline
 
 from infralens import small_vae, tiny_pipeline
 from infralens.training_data import HELD_OUT, TRAINING_IMAGES
@@ -47,14 +47,7 @@ def test_loads_offline_as_stable_diffusion_pipeline():
         f"p = DiffusionPipeline.from_pretrained({str(FOLDER)!r}); "
         "print(type(p).__name__, sorted(p.components))"
     )
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = run_offline(code)
     assert out.returncode == 0, out.stderr
     name, _, components = out.stdout.strip().partition(" ")
     assert name == "StableDiffusionPipeline"
