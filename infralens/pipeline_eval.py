@@ -203,12 +203,9 @@ def img2img(pipe, prompt: str = "", guidance: float = 1.0):
             generator=torch.Generator().manual_seed(0),
             output_type="pt",
         ).images
-        rows.append((s, out[0].permute(1, 2, 0).numpy(), _psnr01(cat, out)))
+        db = small_vae.psnr(cat, out * 2 - 1)  # out is in [0, 1]
+        rows.append((s, out[0].permute(1, 2, 0).numpy(), db))
     return small_vae.to_rgb(cat), rows
-
-
-def _psnr01(cat, out) -> float:
-    return small_vae.psnr(cat, out * 2 - 1)
 
 
 def grid(rows: list[list[np.ndarray]], pad: int = 2) -> np.ndarray:
@@ -285,7 +282,7 @@ def time_generation(pipe, runs: int = 5, guidance: float = GUIDANCE):
         for i in range(runs + 1):
             spans.clear()
             t0 = time.perf_counter()
-            generate(pipe, [prompt_for_timing()], (i,), guidance)
+            generate(pipe, [tiny_pipeline.prompt("brick")], (i,), guidance)
             total = time.perf_counter() - t0
             if i:
                 rows.append((total, dict(spans)))
@@ -300,7 +297,3 @@ def time_generation(pipe, runs: int = 5, guidance: float = GUIDANCE):
         decode_s=med(sum(s["decode"]) for _, s in rows),
         text_s=med(sum(s["text"]) for _, s in rows),
     )
-
-
-def prompt_for_timing() -> str:
-    return tiny_pipeline.prompt("brick")

@@ -195,8 +195,8 @@ def check_folder(folder: Path) -> None:
     index = Path(folder) / "model_index.json"
     if not index.is_file():
         raise FileNotFoundError(f"{index}: no model_index.json")
-    lines = index.read_text().splitlines()
-    entries = json.loads("\n".join(lines))
+    text = index.read_text()
+    entries, lines = json.loads(text), text.splitlines()
     for name, value in entries.items():
         if name.startswith("_") or not isinstance(value, list):
             continue

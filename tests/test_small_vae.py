@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_offline
+from conftest import run_offline, train_twice
 
 from infralens import small_vae
 from infralens.training_data import HELD_OUT, TRAINING_IMAGES
 
-ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = small_vae.MODEL_DIR / "diffusion_pytorch_model.safetensors"
 
 
@@ -100,27 +96,10 @@ def test_model_card_numbers_match_a_fresh_evaluation(vae, evaluation):
 
 
 def test_training_script_is_deterministic_from_its_seed(tmp_path):
-    outs = []
-    for name in ("a", "b"):
-        out = tmp_path / name
-        proc = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "train_vae.py"),
-                "--steps",
-                "2",
-                "--batch",
-                "2",
-                "--log-every",
-                "1",
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stderr
-        assert "scaling_factor" in proc.stdout
-        outs.append((out / "diffusion_pytorch_model.safetensors").read_bytes())
-    assert outs[0] == outs[1]
+    args = ("--steps", "2", "--batch", "2", "--log-every", "1")
+    outs, stdouts = train_twice(tmp_path, "train_vae.py", *args)
+    assert all("scaling_factor" in text for text in stdouts)
+    a, b = (
+        (o / "diffusion_pytorch_model.safetensors").read_bytes() for o in outs
+    )
+    assert a == b

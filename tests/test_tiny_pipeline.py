@@ -8,19 +8,15 @@ import hashlib
 import json
 import logging
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import run_offline
+from conftest import run_offline, train_twice
 
 from infralens import small_vae, tiny_pipeline
 from infralens.training_data import HELD_OUT, TRAINING_IMAGES
 
-ROOT = Path(__file__).resolve().parent.parent
 FOLDER = tiny_pipeline.MODEL_DIR
 
 
@@ -201,26 +197,8 @@ def test_missing_component_folder_is_named(tmp_path):
 
 
 def test_two_step_training_twice_gives_identical_weights(tmp_path):
-    outs = []
-    for run in ("a", "b"):
-        out = tmp_path / run
-        proc = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "train_pipeline.py"),
-                "--steps",
-                "2",
-                "--crops-per-image",
-                "2",
-                "--out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        outs.append(out)
+    args = ("--steps", "2", "--crops-per-image", "2")
+    outs, _ = train_twice(tmp_path, "train_pipeline.py", *args)
     for rel in (
         "unet/diffusion_pytorch_model.safetensors",
         "text_encoder/model.safetensors",
