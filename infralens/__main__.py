@@ -29,7 +29,7 @@ def snippets_of(arg: str) -> list[str]:
     rel = path.relative_to(ROOT).as_posix()
     if path.suffix == ".md":
         found = pages.scan(rel, path.read_text(encoding="utf-8"))
-        return sorted({d.snippet for d in found if d.verb != "include"})
+        return sorted({d.snippet for d in found if d.names_snippet})
     return [rel]
 
 

@@ -19,7 +19,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from infralens.engine import notebook, pages
+from infralens.engine import library, notebook, pages
 from infralens.engine.runner import (
     Engine,
     atomic_write,
@@ -89,6 +89,9 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         self.included: set[str] = set()
         self.markdown_extensions = list(config.markdown_extensions)
         self.literals: dict[str, pages.Literals] = {}
+        self.library = library.Library(
+            self.root / self.config.cache_dir / "library.json"
+        )
         return config
 
     def on_serve(self, server, *, config, builder):
@@ -119,6 +122,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         snippets_root = self.root / root_name
         errors: list[SnippetError] = []
         self.directives: dict[str, list[pages.Directive]] = {}
+        self.quotes: dict[str, library.Quoted] = {}
         referenced: dict[str, tuple[str, int]] = {}
         for f in files.documentation_pages():
             if not f.src_uri.endswith(".md"):
@@ -132,7 +136,9 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             if found:
                 self.directives[f.src_uri] = found
             for d in found:
-                if d.verb == "include":
+                if d.verb in ("source", "sourcelink"):
+                    errors += self._quote(page_path, d)
+                elif d.verb == "include":
                     errors += self._check_include(page_path, d)
                 elif not _within(self.root / d.snippet, snippets_root):
                     errors.append(
@@ -168,6 +174,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                     )
                 )
 
+        self.library.save()
         self.results, run_errors = self.engine.run_all(referenced)
         errors += run_errors
         if errors:
@@ -179,6 +186,16 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 "was published:\n  " + "\n  ".join(str(e) for e in errors)
             )
         return self._add_generated(files, config)
+
+    def _quote(self, page_path, d) -> list[SnippetError]:
+        where = (page_path, d.line)
+        try:
+            q = self.library.quote(d.snippet, where)
+            library.check_span(q, d.span, d.anchor, where)
+        except SnippetError as exc:
+            return [exc]
+        self.quotes[d.snippet] = q
+        return []
 
     def _check_include(self, page_path, d) -> list[SnippetError]:
         path = self.root / d.snippet
@@ -309,13 +326,14 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             image_url,
             self.notebook_links.get(page_uri, {}),
             include=self._include,
+            quotes=self.quotes,
         )
         self.literals[page_uri] = renderer.literals
         body = renderer.render(markdown, ds)
-        if all(d.verb == "include" for d in ds):
+        if not any(d.names_snippet for d in ds):
             return body
         used = sorted(
-            {d.snippet for d in ds if d.verb not in ("notebook", "include")}
+            {d.snippet for d in ds if d.names_snippet and d.verb != "notebook"}
         )
         links = ", ".join(
             f"[`{PurePosixPath(s).name}`]"

@@ -16,6 +16,8 @@ def page_references() -> dict[str, list[str]]:
     for md in sorted(DOCS.rglob("*.md")):
         rel = md.relative_to(ROOT).as_posix()
         for d in pages.scan(rel, md.read_text(encoding="utf-8")):
+            if not d.names_snippet:
+                continue
             refs.setdefault(d.snippet, []).append(f"{rel}:{d.line}")
     return refs
 

@@ -9,8 +9,15 @@ inside admonitions and tabs)::
     {{ image FILE NAME.png }}    one image the snippet saved
     {{ notebook FILE }}          the starter notebook made from FILE
     {{ include PATH }}           a Markdown file of the repository, as is
+    {{ source OBJECT }}          an installed library object's source
+    {{ source OBJECT A-B "TEXT" }}  lines A to B of it, which contain TEXT
 
-Values glued by a snippet can stand anywhere in prose: ``{{ val FILE:NAME }}``.
+Values glued by a snippet can stand anywhere in prose: ``{{ val FILE:NAME }}``,
+and so can a pinned link to installed source: ``{{ sourcelink OBJECT }}``.
+OBJECT is ``MODULE:QUALNAME`` of an installed package
+(``diffusers.models.autoencoders.vae:DiagonalGaussianDistribution``); line
+numbers are the file's, and the build fails when the object is gone or the
+lines no longer contain TEXT (see ``library.py``).
 FILE is relative to the page's ``snippets:`` front-matter folder, or to
 ``snippets/`` when the page sets none, and must stay inside the snippets
 folder; PATH is relative to the repository root and must stay inside it.
@@ -39,8 +46,24 @@ BLOCK_RE = re.compile(
     r"(?P<target>[^\s}]+)(?:\s+(?P<arg>[^}]*?))?\s*\}\}\s*$"
 )
 INCLUDE_RE = re.compile(r"^\{\{\s*include\s+(?P<path>[^\s}]+)\s*\}\}\s*$")
+SOURCE_RE = re.compile(
+    r"^(?P<indent>[ \t]*)\{\{\s*source\s+(?P<target>[^\s}]+)"
+    r"(?:\s+(?P<first>\d+)-(?P<last>\d+)\s+\"(?P<anchor>.+)\")?\s*\}\}\s*$"
+)
+SOURCELINK_RE = re.compile(r"\{\{\s*sourcelink\s+(?P<target>[^\s}\"]+)\s*\}\}")
 VAL_RE = re.compile(r"\{\{\s*val\s+(?P<target>[^\s}:]+):(?P<name>\w+)\s*\}\}")
 ANY_RE = re.compile(r"\{\{\s*(\w+)")
+VERBS = (
+    "val",
+    "run",
+    "code",
+    "output",
+    "image",
+    "notebook",
+    "include",
+    "source",
+    "sourcelink",
+)
 FRONT_RE = re.compile(r"^---\s*\n(.*?)\n---\s*\n", re.S)
 SNIPPETS_META_RE = re.compile(r"^snippets:\s*(\S+)\s*$", re.M)
 LIST_ITEM_RE = re.compile(r"^\s*\d+\.\s")
@@ -60,6 +83,14 @@ class Directive:
     region: str | None
     arg: str | None
     line: int  # 1-based line in the page source
+    # source and sourcelink: ``snippet`` holds MODULE:QUALNAME instead
+    span: tuple[int, int] | None = None
+    anchor: str | None = None
+
+    @property
+    def names_snippet(self) -> bool:
+        """Whether ``snippet`` is a snippet file of the project."""
+        return self.verb not in ("include", "source", "sourcelink")
 
 
 def unfenced(lines: list[str]):
@@ -149,6 +180,23 @@ def scan(
             path = _include_path(inc.group("path"), where)
             found.append(Directive("include", path, None, None, no))
             continue
+        src = SOURCE_RE.match(line)
+        if src:
+            span = None
+            if src.group("first"):
+                span = (int(src.group("first")), int(src.group("last")))
+            found.append(
+                Directive(
+                    "source",
+                    src.group("target"),
+                    None,
+                    None,
+                    no,
+                    span,
+                    src.group("anchor"),
+                )
+            )
+            continue
         m = BLOCK_RE.match(line)
         if m:
             snip, region = _resolve(
@@ -161,17 +209,18 @@ def scan(
         for v in VAL_RE.finditer(line):
             snip, _ = _resolve(base, v.group("target"), snippets_root, where)
             found.append(Directive("val", snip, None, v.group("name"), no))
+        for s in SOURCELINK_RE.finditer(line):
+            found.append(
+                Directive("sourcelink", s.group("target"), None, None, no)
+            )
         for a in ANY_RE.finditer(line):
-            if a.group(1) not in (
-                "val",
-                "run",
-                "code",
-                "output",
-                "image",
-                "notebook",
-            ):
+            if a.group(1) not in VERBS:
                 continue
-            if not (VAL_RE.match(line, a.start()) or BLOCK_RE.match(line)):
+            if not (
+                VAL_RE.match(line, a.start())
+                or SOURCELINK_RE.match(line, a.start())
+                or BLOCK_RE.match(line)
+            ):
                 raise SnippetError(
                     page_path,
                     no,
@@ -271,6 +320,7 @@ class PageRenderer:
         notebook_links,
         include=None,
         literals: Literals | None = None,
+        quotes=None,
     ):
         self.page_path = page_path
         self.results = results  # relpath -> Result
@@ -278,6 +328,7 @@ class PageRenderer:
         self.notebook_links = notebook_links  # relpath -> markdown lines
         self.include = include  # repository path -> Markdown text
         self.literals = literals or Literals()
+        self.quotes = quotes or {}  # MODULE:QUALNAME -> library.Quoted
 
     def _result(self, d: Directive):
         res = self.results.get(d.snippet)
@@ -330,9 +381,13 @@ class PageRenderer:
         while i < len(src):
             line, no = src[i], i + 1
             ds = by_line.get(no, [])
-            block = next((d for d in ds if d.verb != "val"), None)
+            block = next(
+                (d for d in ds if d.verb not in ("val", "sourcelink")), None
+            )
             if block is None:
                 for d in ds:
+                    if d.verb == "sourcelink":
+                        continue
                     res = self._result(d)
                     if d.arg not in res.glue:
                         raise SnippetError(
@@ -341,6 +396,7 @@ class PageRenderer:
                             f"{d.snippet} glues no value named '{d.arg}'",
                         )
                 line = VAL_RE.sub(lambda m, ds=ds: self._val(m, ds), line)
+                line = SOURCELINK_RE.sub(self._sourcelink, line)
                 out.append(line)
                 i += 1
                 continue
@@ -349,6 +405,10 @@ class PageRenderer:
                 out.extend(
                     self.include(block.snippet).rstrip("\n").split("\n")
                 )
+                continue
+            if block.verb == "source":
+                indent = SOURCE_RE.match(line).group("indent")
+                out.extend(_indent(self._source(block), indent))
                 continue
             indent = BLOCK_RE.match(line).group("indent")
             annotations: list[str] = []
@@ -377,6 +437,29 @@ class PageRenderer:
             ):
                 return inline_text(self.results[d.snippet].glue[d.arg])
         return m.group(0)
+
+    def _sourcelink(self, m: re.Match) -> str:
+        q = self.quotes[m.group("target")]
+        name = m.group("target").partition(":")[2] or m.group("target")
+        where = f"{q.dist} {q.version}: {q.repo_path} lines {q.first}-{q.last}"
+        return f'[`{name}`]({q.url(q.first, q.last)} "{where}")'
+
+    def _source(self, d: Directive) -> list[str]:
+        q = self.quotes[d.snippet]
+        first, last = d.span or (q.first, q.last)
+        name = d.snippet.partition(":")[2] or d.snippet
+        lines = "line" if first == last else "lines"
+        span = str(first) if first == last else f"{first}\u2013{last}"
+        caption = (
+            f"`{name}` as installed ({q.dist} {q.version}): "
+            f"[`{q.repo_path}`, {lines} {span}]({q.url(first, last)})"
+        )
+        code = _fence(
+            q.text(first, last),
+            "python",
+            f'title="{q.repo_path}" linenums="{first}"',
+        )
+        return ["", caption, "", *code, ""]
 
     def _block(self, d: Directive, annotations: list[str]) -> list[str]:
         if d.verb == "notebook":
