@@ -62,7 +62,7 @@ for name, im in images.items():
 # --8<-- [end:compare]
 
 # --8<-- [start:figure]
-fig, axes = plt.subplots(2, 4, figsize=(8, 4.4))
+fig, axes = plt.subplots(2, 4, figsize=(7, 3.9))
 for col, (name, im) in enumerate(images.items()):
     for row in (0, 1):
         axes[row, col].imshow(im[row])

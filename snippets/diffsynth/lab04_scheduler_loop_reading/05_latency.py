@@ -63,11 +63,15 @@ print(f"a guided step costs {ratio:.2f}x an unguided one")
 
 # --8<-- [start:figure]
 fig, ax = plt.subplots(figsize=(5.5, 3.4))
-for g, label in ((1.0, "no guidance: batch 1"), (3.0, "guidance 3: batch 2")):
+lines = {
+    1.0: ("no guidance: batch 1", "C0"),
+    3.0: ("guidance 3: batch 2", "C1"),
+}
+for g, (label, color) in lines.items():
     secs = [r[0] for r in table[g]]
     k, c = fits[g]
-    ax.plot(counts, secs, "o", label=f"{label}, measured")
-    ax.plot(counts, [c + k * n for n in counts], "--", lw=1)
+    ax.plot(counts, secs, "o", color=color, label=f"{label}, measured")
+    ax.plot(counts, [c + k * n for n in counts], "--", color=color, lw=1)
 ax.set(xlabel="num_inference_steps", ylabel="seconds per pipe(...) call")
 ax.set_xticks(counts)
 ax.set_ylim(bottom=0)
