@@ -33,6 +33,14 @@ def engines(tmp_path_factory):
     shutdown_workers()
 
 
+# Snippets whose subject is wall-clock time: the seconds they print, glue
+# and plot differ from run to run by design, and their pages say so. Their
+# lab tests check what in them is deterministic (calls, batch sizes).
+TIMED = {
+    "snippets/diffsynth/lab04_scheduler_loop_reading/05_latency.py",
+}
+
+
 def fingerprint(result) -> tuple:
     images = [
         (
@@ -47,6 +55,8 @@ def fingerprint(result) -> tuple:
 
 @pytest.mark.parametrize("relpath", SNIPPETS)
 def test_two_runs_print_identical_bytes(engines, relpath):
+    if relpath in TIMED:
+        pytest.skip("measures wall-clock time: differs on every run")
     shared, fresh = engines
     first = shared.result(relpath)
     second = fresh.result(relpath)
