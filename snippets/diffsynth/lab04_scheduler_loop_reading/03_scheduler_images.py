@@ -53,7 +53,7 @@ images = {name: draw(sched) for name, sched in schedulers.items()}
 # --8<-- [end:images]
 
 # --8<-- [start:compare]
-crops = reference_crops()  # every training image, cut into 128 px crops
+crops = reference_crops(stride=64)  # training images as 128 px crops
 print("scheduler        nearest training image     max |diff| vs DDIM")
 for name, im in images.items():
     found = [names()[i] for i in nearest_image(im, crops)]

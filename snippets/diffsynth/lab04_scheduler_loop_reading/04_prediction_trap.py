@@ -51,7 +51,7 @@ images = {
         DDIMScheduler.from_config(config, prediction_type="sample")
     ),
 }
-crops = reference_crops()
+crops = reference_crops(stride=64)  # training images as 128 px crops
 right = images["DDIM, v (trained)"]
 
 
