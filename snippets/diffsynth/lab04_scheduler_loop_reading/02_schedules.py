@@ -93,7 +93,10 @@ for name, style in styles.items():
 ax_t.set(xlabel="step", ylabel="timestep t", title="Where the loop calls")
 ax_s.set(xlabel="step", ylabel="log10 SNR of the denoiser's input")
 ax_s.set_title("How much image is left")
-note = "step 0 of flow (sigma 1) and DDIM (a_bar 0): SNR 0"
+note = (
+    "step 0 below the chart: DDIM, flow (SNR 0)\n"
+    "blue step 0: Euler, DPM++ (a_bar = 2**-24)"
+)
 ax_s.text(0.98, 0.03, note, ha="right", fontsize=7, transform=ax_s.transAxes)
 ax_t.legend(fontsize=8)
 for ax in (ax_t, ax_s):
