@@ -4,7 +4,6 @@ the installed files, on the tiny pipeline and on Stable Diffusion 1.x's
 architecture built on the meta device."""
 
 import importlib.util
-import tempfile
 from pathlib import Path
 
 import torch
@@ -12,7 +11,7 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel
 
-from infralens import glue
+from infralens import glue, output_dir
 from infralens.tiny_pipeline import MODEL_DIR, weight_files
 
 # --8<-- [start:import]
@@ -57,14 +56,14 @@ config = UNet2DConditionModel.load_config(MODEL_DIR / "unet")
 torch.manual_seed(0)
 fresh = UNet2DConditionModel.from_config(config)  # random weights, float32
 wider = UNet2DConditionModel.from_config(config, cross_attention_dim=32)
-with tempfile.TemporaryDirectory() as tmp:
-    for name, model in (("random float32", fresh), ("other width", wider)):
-        path = f"{tmp}/{name.replace(' ', '_')}.safetensors"
-        save_file(model.state_dict(), path)
-        same = loader["hash_model_file"](path) == loader["hash_model_file"](
-            str(shipped)
-        )
-        print(f"shipped float16 UNet vs {name:<15} same hash: {same}")
+scratch = output_dir()  # a folder outside the repository
+for name, model in (("random float32", fresh), ("other width", wider)):
+    path = scratch / f"{name.replace(' ', '_')}.safetensors"
+    save_file(model.state_dict(), path)
+    same = loader["hash_model_file"](str(path)) == loader["hash_model_file"](
+        str(shipped)
+    )
+    print(f"shipped float16 UNet vs {name:<15} same hash: {same}")
 # --8<-- [end:invariance]
 
 # --8<-- [start:sd1]
@@ -100,30 +99,32 @@ def renamed(state):
 text_sd = {"text_model." + k: v for k, v in text.state_dict().items()}
 text_sd["text_model.embeddings.position_ids"] = torch.empty(1, 77)  # (5)!
 candidates = {
-    "unet, as diffusers names it": unet.state_dict(),
-    "vae, as diffusers names it": vae.state_dict(),
-    "vae, older attention names": renamed(vae.state_dict()),
-    "text encoder, transformers 5": text.state_dict(),
-    "text encoder, older layout": text_sd,
+    "unet, installed naming": unet.state_dict(),
+    "vae, installed naming": vae.state_dict(),
+    "vae, registry file naming": renamed(vae.state_dict()),
+    "text encoder, installed naming": text.state_dict(),
+    "text encoder, registry naming": text_sd,
 }
 for label, state in candidates.items():
     digest = loader["hash_state_dict_keys"](state)
-    print(f"{label:<30}{digest}  {by_hash.get(digest, '-')}")
+    print(f"{label:<31}{digest}  {by_hash.get(digest, '-')}")
 # --8<-- [end:sd1]
 
 hashes = {
     label: loader["hash_state_dict_keys"](s) for label, s in candidates.items()
 }
 names = {label: by_hash.get(h, [None])[0] for label, h in hashes.items()}
-assert names["unet, as diffusers names it"] == "stable_diffusion_unet"
-assert names["vae, older attention names"] == "stable_diffusion_vae"
-assert names["vae, as diffusers names it"] == "stable_diffusion_xl_vae"
-assert names["text encoder, older layout"] == "stable_diffusion_text_encoder"
-assert names["text encoder, transformers 5"] is None
+assert names["unet, installed naming"] == "stable_diffusion_unet"
+assert names["vae, registry file naming"] == "stable_diffusion_vae"
+assert names["vae, installed naming"] == "stable_diffusion_xl_vae"
+assert (
+    names["text encoder, registry naming"] == "stable_diffusion_text_encoder"
+)
+assert names["text encoder, installed naming"] is None
 assert not any(
     loader["hash_model_file"](str(p)) in by_hash for p in weight_files()
 )
 glue("n_entries", len(registry))
 glue("n_hashes", len(by_hash))
-glue("sd_unet_hash", hashes["unet, as diffusers names it"])
-glue("vae_new_hash", hashes["vae, as diffusers names it"])
+glue("sd_unet_hash", hashes["unet, installed naming"])
+glue("vae_new_hash", hashes["vae, installed naming"])

@@ -2,6 +2,8 @@
 pipeline's own dtype and device report meanwhile, and which modules a
 call actually uses while all of them stay resident."""
 
+import traceback
+
 import torch
 from diffusers import DiffusionPipeline
 
@@ -19,11 +21,15 @@ def call(pipe):
 
 
 def attempt(pipe):
+    """Run the call; on a RuntimeError, say where in diffusers it rose."""
     try:
         call(pipe)
         return "ran"
     except RuntimeError as error:
-        return f"RuntimeError: {str(error).splitlines()[0]}"
+        frames = traceback.extract_tb(error.__traceback__)
+        last = [f for f in frames if "/diffusers/" in f.filename][-1]
+        where = last.filename.split("site-packages/")[-1]
+        return f"RuntimeError: {error}\n  raised under {where}:{last.name}"
 
 
 # --8<-- [start:dtype]
@@ -41,7 +47,10 @@ pipe = load()
 pipe.vae.to("meta")  # (1)!
 print("vae:", pipe.vae.device, "| unet:", pipe.unet.device)
 print("pipe.device says:", pipe.device)
+steps_done = []
+pipe.unet.register_forward_pre_hook(lambda m, a: steps_done.append(1))
 print(attempt(pipe))
+print("unet calls before the error:", len(steps_done))
 # --8<-- [end:device]
 
 # --8<-- [start:resident]
@@ -66,5 +75,6 @@ assert attempt(mixed).startswith("RuntimeError")
 assert mixed.dtype == torch.float32 and mixed.unet.dtype == torch.bfloat16
 assert pipe.unet.device.type == "cpu"
 assert calls["unet"] == 4 and calls["text_encoder"] == 2
+assert len(steps_done) == calls["unet"]
 glue("unet_calls", calls["unet"])
 glue("te_calls", calls["text_encoder"])
