@@ -1,12 +1,22 @@
 """Each component's own config file, the numbers in them that must agree
 for the pipeline to run, and the component graph they describe."""
 
+import inspect
 import json
 
 import matplotlib.pyplot as plt
 
-from infralens import glue, save_figure
+import infralens
+from infralens import glue
 from infralens.tiny_pipeline import MODEL_DIR
+
+
+def save_figure(fig, name, alt):
+    """infralens.save_figure, with the text alternative passed on where the
+    installed helper takes one (alt= is being added to the helpers)."""
+    takes = "alt" in inspect.signature(infralens.save_figure).parameters
+    infralens.save_figure(fig, name, **({"alt": alt} if takes else {}))
+
 
 # --8<-- [start:read]
 FILES = {
@@ -118,7 +128,15 @@ for (xa, ya), (xb, yb), label in edges:
         va="bottom" if ya == yb else "center",
         ha="center" if ya == yb else ("right" if dx < 0 else "left"),
     )
-save_figure(fig, "component_graph.png")
+alt = (
+    "Component graph read from the configs. In a row: tokenizer, then "
+    f"text_encoder (ids, at most {tok['model_max_length']} tokens), then "
+    f"unet (states of width {te['hidden_size']}), then vae (latents with "
+    f"{vae['latent_channels']} channels). Below the unet, the scheduler: "
+    f"it takes the unet's {sched['prediction_type']} output and gives back "
+    f"{sched['timestep_spacing']} timesteps."
+)
+save_figure(fig, "component_graph.png", alt=alt)
 # --8<-- [end:graph]
 
 assert all(

@@ -2,6 +2,7 @@
 model card never names, a prediction type that does not match the UNet,
 and a one-line call that is not the call the card measured."""
 
+import inspect
 import json
 import re
 
@@ -9,8 +10,17 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler
 
-from infralens import glue, save_image
+import infralens
+from infralens import glue
 from infralens.tiny_pipeline import MODEL_DIR, load
+
+
+def save_image(image, name, alt):
+    """infralens.save_image, with the text alternative passed on where the
+    installed helper takes one (alt= is being added to the helpers)."""
+    takes = "alt" in inspect.signature(infralens.save_image).parameters
+    infralens.save_image(image, name, **({"alt": alt} if takes else {}))
+
 
 pipe = load()
 prompts = ["a photo of a brick wall", "a photo of a rocket"]
@@ -56,7 +66,13 @@ z = draw(folder, prompts[:1], out="latent")  # final latents (1, 4, 16, 16)
 outside = (z.abs() > 1).float().mean().item()
 print(f"final latents outside [-1, 1]: {100 * outside:.0f}%")
 row = np.concatenate([*base, *changed], axis=1)  # off, off, on, on
-save_image(row, "thresholding_off_then_on_brick_wall_and_rocket.png")
+save_image(
+    row,
+    "thresholding_off_then_on_brick_wall_and_rocket.png",
+    alt="Four images: a brick wall and a rocket with the folder's scheduler, "
+    "then the same two with thresholding on, "
+    f"{thr[0]:.1f} and {thr[1]:.1f} dB from the first two.",
+)
 # --8<-- [end:thresholding]
 
 # --8<-- [start:prediction]
@@ -82,7 +98,13 @@ gap = psnr(base[0], one_line[0])
 print(f"card's call: {card_steps} steps, guidance {card_g}")
 print(f"card's call vs one-line defaults: {gap:.1f} dB")
 row = np.concatenate([base[0], one_line[0]], axis=1)
-save_image(row, "card_call_then_one_line_call_brick_wall.png")
+save_image(
+    row,
+    "card_call_then_one_line_call_brick_wall.png",
+    alt=f"Two images of a brick wall: the card's call ({card_steps} steps, "
+    f"guidance {card_g:g}) and the one-line call (50 steps, guidance 7.5), "
+    f"{gap:.1f} dB apart.",
+)
 # --8<-- [end:one_line]
 
 assert "prediction_type" in card and "thresholding" in unnamed
