@@ -215,6 +215,23 @@ def test_a_snippet_cannot_change_the_repository(toy, code):
     assert not (toy.root / "docs/new.md").exists()
 
 
+def test_a_temporary_folder_outside_the_repository_is_not_a_write(toy):
+    # shutil.rmtree removes entries by name relative to an open directory
+    toy.write("models/m/config.json", '{"size": 3}\n')
+    toy.write(
+        "snippets/t.py",
+        "import os, tempfile\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    os.makedirs(os.path.join(d, 'models', 'm'))\n"
+        "    open(os.path.join(d, 'models', 'm', 'c.json'), 'w').close()\n"
+        "print('cleaned', not os.path.exists(d))\n",
+    )
+    results, errors = toy.engine().run_all(["snippets/t.py"])
+    assert not errors, errors
+    assert results["snippets/t.py"].output().strip() == "cleaned True"
+    assert (toy.root / "models/m/config.json").read_text() == '{"size": 3}\n'
+
+
 def test_writes_from_other_processes_leave_the_repository_unchanged(toy):
     toy.write("models/m/config.json", '{"size": 3}\n')
     toy.write(

@@ -82,6 +82,34 @@ class CaptureStream(io.TextIOWrapper):
         return n
 
 
+# where each event's dir_fd argument is: a name relative to that directory
+# (as shutil.rmtree passes them) is not relative to the working directory
+DIR_FD_ARG = {
+    "os.remove": 1,
+    "os.rmdir": 1,
+    "os.mkdir": 2,
+    "os.chmod": 2,
+    "os.chown": 3,
+    "os.utime": 3,
+}
+
+
+def _at(path, dir_fd):
+    """``path`` as an absolute name when it is relative to ``dir_fd``."""
+    if not isinstance(dir_fd, int) or isinstance(path, int) or path is None:
+        return path
+    try:
+        name = os.fsdecode(path)
+    except (TypeError, ValueError):
+        return path
+    if os.path.isabs(name):
+        return name
+    try:
+        return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+    except OSError:
+        return path
+
+
 def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -148,10 +176,17 @@ class Guard:
         elif event in WRITE_EVENTS:
             if event in ("os.rename", "os.link"):
                 paths = args[:2]
+                fds = args[2:4] if event == "os.rename" else ()
             elif event == "os.symlink":
-                paths = args[1:2]
+                paths, fds = args[1:2], args[2:3]
             else:
                 paths = args[:1]
+                at = DIR_FD_ARG.get(event)
+                fds = args[at : at + 1] if at is not None else ()
+            paths = [
+                _at(path, fds[i] if i < len(fds) else None)
+                for i, path in enumerate(paths)
+            ]
             rel = next(filter(None, map(self._protected, paths)), None)
         else:
             return

@@ -127,6 +127,10 @@ class WorkerProcess:
             PYTHONPATH=os.pathsep.join(path),
             PYTHONHASHSEED="0",
             OMP_NUM_THREADS="2",
+            # idle OpenMP threads sleep instead of spinning: with other
+            # processes on the cores, spinning threads slowed snippets
+            # tens of times; the numbers they compute are the same
+            OMP_WAIT_POLICY="PASSIVE",
             MKL_NUM_THREADS="2",
             MPLBACKEND="Agg",
             HF_HUB_OFFLINE="1",
