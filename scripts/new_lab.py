@@ -127,8 +127,12 @@ from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "docs/tracks/{track}/labs/{page_slug}.md"
-SNIPPETS = sorted((ROOT / "snippets/{track}/{folder}").glob("*.py"))
+PAGE = (
+    ROOT / "docs/tracks/{track}/labs" / "{page_slug}.md"
+)
+SNIPPETS = sorted(
+    (ROOT / "snippets/{track}/{folder}").glob("*.py")
+)
 
 
 def test_page_has_the_standard_anatomy():

@@ -37,6 +37,18 @@ def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
     )
     assert made.returncode == 0, made.stderr
     assert "tests/test_labs/test_lab08_scheduler_step.py" in made.stdout
+    linted = run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "tests/test_labs/test_lab08_scheduler_step.py",
+            "snippets/diffsynth/lab08_scheduler_step",
+        ],
+        repo,
+    )
+    assert linted.returncode == 0, linted.stdout
 
     built = run([sys.executable, "-m", "mkdocs", "build"], repo)
     assert built.returncode == 0, built.stderr[-4000:]
