@@ -127,9 +127,8 @@ from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = (
-    ROOT / "docs/tracks/{track}/labs" / "{page_slug}.md"
-)
+LABS = ROOT / "docs/tracks/{track}/labs"
+PAGE = LABS / "{page_slug}.md"
 SNIPPETS = sorted(
     (ROOT / "snippets/{track}/{folder}").glob("*.py")
 )
