@@ -52,7 +52,7 @@ x = torch.cat([latents] * 2)  # (2, 4, 16, 16)
 same = ddim.scale_model_input(x, ddim.timesteps[0]) is x
 print("DDIM scale_model_input returns its input unchanged:", same)
 
-euler = EulerDiscreteScheduler.from_config(ddim.config)  # (2)!
+euler = EulerDiscreteScheduler.from_config(ddim.config)  # (1)!
 with warnings.catch_warnings():  # NumPy 2 warns about np.array(tensor)
     warnings.simplefilter("ignore", DeprecationWarning)  # in set_timesteps
     euler.set_timesteps(20)

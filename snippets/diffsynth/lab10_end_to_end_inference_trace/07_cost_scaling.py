@@ -82,5 +82,7 @@ glue("share_10", f"{100 * share[10]:.0f}")
 glue("share_50", f"{100 * share[50]:.0f}")
 glue("unet_math_mib", f"{real_math[0][1]:.2f}")
 glue("unet_real_mib", f"{real[0][1]:.2f}")
-glue("peak_ratio_64", f"{peak[64][1][1] / peak[64][0][1]:.0f}")
-glue("peak_ratio_256", f"{peak[256][1][1] / peak[256][0][1]:.0f}")
+ratio = [d_mib / u_mib for (_, u_mib), (_, d_mib) in peak.values()]
+assert max(ratio) / min(ratio) < 1.05  # the same at every size
+assert 3.9 < peak[256][1][1] / peak[128][1][1] < 4.1  # x2 side, x4 bytes
+glue("peak_ratio", f"{ratio[0]:.1f}")

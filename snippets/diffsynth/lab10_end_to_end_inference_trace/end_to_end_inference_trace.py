@@ -197,15 +197,6 @@ print(
 print(f"{'pipe(...) as a whole':<28}{'':>5}{total_ms:>9.1f}{1:>7.1%}")
 
 
-def mean_ms(events, name):
-    return sum(e["ms"] for e in events if e["name"] == name) / sum(
-        e["name"] == name for e in events
-    )
-
-
-slowdown = mean_ms(counted, "unet") / mean_ms(trace, "unet")
-print(f"counting memory made a UNet call {slowdown:.1f}x slower")
-
 # %%
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -254,7 +245,6 @@ glue("unet_share", f"{100 * share['unet']:.0f}")
 glue("decoder_share", f"{100 * share['vae.decoder']:.0f}")
 glue("text_share", f"{100 * share['text_encoder']:.1f}")
 glue("sched_share", f"{100 * sched:.2f}")
-glue("slowdown", f"{slowdown:.1f}")
 glue("between_share", f"{100 * untraced / total_ms:.1f}")
 glue("decoder_peak", f"{peak['mib']:.2f}")
 glue("unet_peak", f"{max(e['mib'] for e in per['unet']):.2f}")
