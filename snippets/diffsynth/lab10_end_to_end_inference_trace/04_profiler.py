@@ -75,16 +75,15 @@ for e in events:
     if e.name.startswith("aten::") and parent and parent.name in ranges:
         ops[parent.name, e.name] += 1
 calls = Counter(e.name for e in events if e.name in ranges)
-cpu_ms = Counter()
-for e in events:
-    if e.name in ranges:
-        cpu_ms[e.name] += e.cpu_time_total / 1e3
-print(f"{'range':<28}{'calls':>5}{'ops':>6}{'CPU ms':>9}  most called op")
-for name in sorted(ranges, key=lambda n: -sum(ops[n, o] for _, o in ops)):
-    mine = {op: n for (r, op), n in ops.items() if r == name}
+print(f"{'range':<28}{'calls':>5}{'ops':>6}  most called op")
+per_range = {
+    r: {op: n for (q, op), n in ops.items() if q == r} for r in ranges
+}
+for name in sorted(ranges, key=lambda r: (-sum(per_range[r].values()), r)):
+    mine = per_range[name]
     top = max(mine, key=mine.get) if mine else "-"
     total = sum(mine.values())
-    print(f"{name:<28}{calls[name]:>5}{total:>6}{cpu_ms[name]:>9.1f}  {top}")
+    print(f"{name:<28}{calls[name]:>5}{total:>6}  {top}")
 # --8<-- [end:profile]
 
 # --8<-- [start:between]

@@ -195,6 +195,9 @@ print(
     f"{untraced / total_ms:>7.1%}"
 )
 print(f"{'pipe(...) as a whole':<28}{'':>5}{total_ms:>9.1f}{1:>7.1%}")
+plain = min(e["ms"] for e in trace if e["name"] == "unet")
+slow = min(c["ms"] for c in counted if c["name"] == "unet")
+print(f"fastest UNet call {plain:.1f} ms; {slow:.1f} ms while counting memory")
 
 
 # %%
@@ -245,6 +248,8 @@ glue("unet_share", f"{100 * share['unet']:.0f}")
 glue("decoder_share", f"{100 * share['vae.decoder']:.0f}")
 glue("text_share", f"{100 * share['text_encoder']:.1f}")
 glue("sched_share", f"{100 * sched:.2f}")
+glue("models_share", f"{100 * (share['unet'] + share['text_encoder']):.0f}")
+glue("slowdown", f"{slow / plain:.1f}")
 glue("between_share", f"{100 * untraced / total_ms:.1f}")
 glue("decoder_peak", f"{peak['mib']:.2f}")
 glue("unet_peak", f"{max(e['mib'] for e in per['unet']):.2f}")
