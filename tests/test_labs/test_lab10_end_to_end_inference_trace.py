@@ -71,3 +71,42 @@ def test_quoted_lines_still_hold(page):
             library.check_span(
                 lib.quote(d.snippet, where), d.span, d.anchor, where
             )
+
+
+def glue_of(engine, name):
+    return engine.result((FOLDER / name).relative_to(ROOT).as_posix()).glue
+
+
+def test_trace_counts_shapes_and_memory(engine):
+    # the starter's milliseconds change from run to run; these do not
+    glued = glue_of(engine, "end_to_end_inference_trace.py")
+    steps = int(glued["steps"])
+    assert int(glued["calls"]) == 2 + 2 + 3 * steps + 3
+    assert float(glued["decoder_peak"]) > float(glued["unet_peak"])
+    out = "".join(
+        engine.result(
+            (FOLDER / "end_to_end_inference_trace.py")
+            .relative_to(ROOT)
+            .as_posix()
+        ).chunks
+    )
+    assert "vae.decoder                 (1,4,16,16)   (1,3,128,128)" in out
+    assert f"steps 2-{steps - 1}: {3 * (steps - 2)} calls" in out
+
+
+def test_models_only_trace_misses_the_decoder_peak(engine):
+    glued = glue_of(engine, "05_trap_models_only.py")
+    assert float(glued["models_peak"]) < float(glued["decoder_peak"])
+    assert float(glued["decoder_peak"]) <= float(glued["whole_peak"])
+
+
+def test_scheduler_sets_the_unet_calls(engine):
+    assert glue_of(engine, "05_trap_unet_calls.py")["heun_calls"] == "3"
+    glued = glue_of(engine, "01_cfg_doubling.py")
+    assert (glued["guided_batch"], glued["unguided_batch"]) == ("2", "1")
+
+
+def test_profile_finds_work_no_component_owns(engine):
+    glued = glue_of(engine, "04_profiler.py")
+    assert int(glued["between_ops"]) > 0
+    assert int(glued["unet_ops"]) > int(glued["decoder_ops"])
