@@ -38,6 +38,8 @@ def engines(tmp_path_factory):
 # lab tests check what in them is deterministic (calls, batch sizes).
 TIMED = {
     "snippets/diffsynth/lab04_scheduler_loop_reading/05_latency.py",
+    "snippets/diffsynth/lab10_end_to_end_inference_trace/"
+    "end_to_end_inference_trace.py",
 }
 
 

@@ -1,0 +1,112 @@
+"""Lab 10 and its handbook section: the lab page keeps the standard
+anatomy, every snippet runs through the engine, every value the prose
+glues resolves, and every quoted library line is still there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infralens.engine import library, pages
+from infralens.engine.runner import Engine, shutdown_workers
+from infralens.labs import missing_sections
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-10-end-to-end-inference-trace.md"
+SECTION = ROOT / "docs/tracks/diffsynth/handbook/end-to-end-inference-trace.md"
+FOLDER = ROOT / "snippets/diffsynth/lab10_end_to_end_inference_trace"
+SNIPPETS = sorted(FOLDER.glob("*.py"))
+
+
+def directives(page: Path):
+    rel = page.relative_to(ROOT).as_posix()
+    return pages.scan(rel, page.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    eng = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
+    yield eng
+    shutdown_workers()
+
+
+def test_page_has_the_standard_anatomy():
+    assert missing_sections(PAGE) == []
+
+
+def test_every_snippet_is_on_one_of_the_two_pages():
+    named = {
+        d.snippet
+        for page in (PAGE, SECTION)
+        for d in directives(page)
+        if d.names_snippet
+    }
+    folder = {p.relative_to(ROOT).as_posix() for p in SNIPPETS}
+    assert folder <= named
+
+
+@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_runs(engine, path):
+    result = engine.result(path.relative_to(ROOT).as_posix())
+    assert "Traceback" not in "".join(result.chunks)
+
+
+@pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
+def test_glued_values_resolve(engine, page):
+    missing = [
+        f"{page.name}:{d.line} {Path(d.snippet).name}:{d.arg}"
+        for d in directives(page)
+        if d.verb == "val" and d.arg not in engine.result(d.snippet).glue
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
+def test_quoted_lines_still_hold(page):
+    lib = library.Library()
+    for d in directives(page):
+        if d.verb in ("source", "sourcelink"):
+            where = (page.name, d.line)
+            library.check_span(
+                lib.quote(d.snippet, where), d.span, d.anchor, where
+            )
+
+
+def glue_of(engine, name):
+    return engine.result((FOLDER / name).relative_to(ROOT).as_posix()).glue
+
+
+def test_trace_counts_shapes_and_memory(engine):
+    # the starter's milliseconds change from run to run; these do not
+    glued = glue_of(engine, "end_to_end_inference_trace.py")
+    steps = int(glued["steps"])
+    assert int(glued["calls"]) == 2 + 2 + 3 * steps + 3
+    assert float(glued["decoder_peak"]) > float(glued["unet_peak"])
+    out = "".join(
+        engine.result(
+            (FOLDER / "end_to_end_inference_trace.py")
+            .relative_to(ROOT)
+            .as_posix()
+        ).chunks
+    )
+    assert "vae.decoder                 (1,4,16,16)   (1,3,128,128)" in out
+    assert f"steps 2-{steps - 1}: {3 * (steps - 2)} calls" in out
+
+
+def test_models_only_trace_misses_the_decoder_peak(engine):
+    glued = glue_of(engine, "05_trap_models_only.py")
+    assert float(glued["models_peak"]) < float(glued["decoder_peak"])
+    assert float(glued["decoder_peak"]) <= float(glued["whole_peak"])
+
+
+def test_scheduler_sets_the_unet_calls(engine):
+    assert glue_of(engine, "05_trap_unet_calls.py")["heun_calls"] == "3"
+    glued = glue_of(engine, "01_cfg_doubling.py")
+    assert (glued["guided_batch"], glued["unguided_batch"]) == ("2", "1")
+
+
+def test_profile_finds_work_no_component_owns(engine):
+    glued = glue_of(engine, "04_profiler.py")
+    assert int(glued["between_ops"]) > 0
+    assert int(glued["unet_ops"]) > int(glued["decoder_ops"])
