@@ -66,7 +66,7 @@ save_figure(fig, "flux_packing.png")
 # --8<-- [end:figure]
 
 
-# --8<-- [start:dits]
+# --8<-- [start:dit_hooks]
 seen = []  # (module, latent-side length, text-side length or None)
 
 
@@ -77,21 +77,21 @@ def watch_attention(model, prefix):
         signature = inspect.signature(module.forward)
 
         def hook(module, args, kwargs, name=name, signature=signature):
-            bound = signature.bind(*args, **kwargs).arguments
+            bound = signature.bind(*args, **kwargs).arguments  # by name
             text = bound.get("encoder_hidden_states")
-            seen.append(
-                (
-                    f"{prefix}.{name}",
-                    bound["hidden_states"].shape[1],
-                    None if text is None else text.shape[1],
-                )
-            )
+            text_len = None if text is None else text.shape[1]
+            n = bound["hidden_states"].shape[1]
+            seen.append((f"{prefix}.{name}", n, text_len))
 
         module.register_forward_pre_hook(hook, with_kwargs=True)
 
 
+# --8<-- [end:dit_hooks]
+
 torch.manual_seed(0)
 text_len = 7  # prompt tokens in this toy run
+
+# --8<-- [start:dit_models]
 flux = FluxTransformer2DModel(  # FLUX.1's blocks, tiny widths
     in_channels=4 * 16,
     num_layers=1,
@@ -102,19 +102,6 @@ flux = FluxTransformer2DModel(  # FLUX.1's blocks, tiny widths
     pooled_projection_dim=32,
     axes_dims_rope=(4, 6, 6),
 ).eval()
-watch_attention(flux, "flux")
-x = FluxPipeline._pack_latents(torch.randn(1, 16, h, w), 1, 16, h, w)
-with torch.no_grad():
-    flux(
-        hidden_states=x,  # (1, h/2 * w/2, 64)
-        encoder_hidden_states=torch.randn(1, text_len, 32),
-        pooled_projections=torch.randn(1, 32),
-        timestep=torch.tensor([0.5]),
-        img_ids=FluxPipeline._prepare_latent_image_ids(
-            1, h // 2, w // 2, "cpu", torch.float32
-        ),
-        txt_ids=torch.zeros(text_len, 3),
-    )
 wan = WanTransformer3DModel(  # Wan 2.1's blocks, tiny widths
     num_attention_heads=2,
     attention_head_dim=8,
@@ -123,18 +110,34 @@ wan = WanTransformer3DModel(  # Wan 2.1's blocks, tiny widths
     ffn_dim=32,
     num_layers=1,
 ).eval()
+# --8<-- [end:dit_models]
+
+# --8<-- [start:dit_run]
+watch_attention(flux, "flux")
 watch_attention(wan, "wan")
+text = torch.randn(1, text_len, 32)  # (B, text tokens, width)
+x = FluxPipeline._pack_latents(torch.randn(1, 16, h, w), 1, 16, h, w)
 with torch.no_grad():
+    flux(
+        hidden_states=x,  # (1, h/2 * w/2, 64): packed latents
+        encoder_hidden_states=text,
+        pooled_projections=torch.randn(1, 32),
+        timestep=torch.tensor([0.5]),
+        img_ids=FluxPipeline._prepare_latent_image_ids(
+            1, h // 2, w // 2, "cpu", torch.float32
+        ),
+        txt_ids=torch.zeros(text_len, 3),
+    )
     wan(
         hidden_states=torch.randn(1, 16, 3, h, w),  # (B, C, F, H/8, W/8)
         timestep=torch.tensor([500]),
-        encoder_hidden_states=torch.randn(1, text_len, 32),
+        encoder_hidden_states=text,
     )
 print("RANDOM WEIGHTS: only the sequence lengths are the point")
 print(f"{'attention module':<38}{'hidden_states':>14}{'encoder_hs':>11}")
-for name, n, text in seen:
-    print(f"{name:<38}{n:>14}{'-' if text is None else text:>11}")
-# --8<-- [end:dits]
+for name, n, text_n in seen:
+    print(f"{name:<38}{n:>14}{'-' if text_n is None else text_n:>11}")
+# --8<-- [end:dit_run]
 
 wan_tokens = 3 * (h // 2) * (w // 2)
 assert [row[1:] for row in seen] == [

@@ -19,7 +19,7 @@ with torch.no_grad():
     cat_latents = pipe.vae.encode(cat).latent_dist.mode()  # (1, 4, 16, 24)
 size = dict(height=128, width=192)
 
-# --8<-- [start:path]
+# --8<-- [start:hooks]
 encoder_calls, unet_calls = [], []
 pipe.vae.encoder.register_forward_hook(
     lambda module, args, out: encoder_calls.append(tuple(args[0].shape))
@@ -30,8 +30,10 @@ pipe.unet.register_forward_pre_hook(
     ),
     with_kwargs=True,
 )
+# --8<-- [end:hooks]
 
 
+# --8<-- [start:path]
 def corr(a, b):  # Pearson correlation of two tensors' values
     a, b = a.flatten() - a.mean(), b.flatten() - b.mean()
     return float(a @ b / (a.norm() * b.norm()))
