@@ -13,7 +13,7 @@ from infralens.tiny_pipeline import load, prompt
 pipe = load()
 name = "astronaut"
 caption = prompt(name)  # "a photo of an astronaut"
-ref = evaluation.reference_crops()  # thumbnails of every training crop
+ref = evaluation.reference_crops()  # thumbnails of the training crops
 
 # --8<-- [start:sweep]
 scales, seeds = (1.0, 2.0, 4.0, 8.0), (0, 1, 2, 3)

@@ -43,11 +43,12 @@ text, strength, r = "a photo of grass", 0.6, {}
 for name in ("text only", "image + text"):
     encoder_calls.clear(), unet_calls.clear()
     g = torch.Generator().manual_seed(0)
+    run = dict(num_inference_steps=5, generator=g, output_type="latent")
     if name == "text only":
-        pipe(text, num_inference_steps=15, generator=g, **size)
+        pipe(text, **size, **run)
     else:
         image = (cat + 1) / 2  # the pipeline wants [0, 1]
-        i2i(text, image, strength, num_inference_steps=15, generator=g)
+        i2i(text, image, strength, **run)
     sample, t, text_shape = unet_calls[0]  # the UNet's first call
     r[name] = corr(sample[0], cat_latents[0])
     kept = pipe.scheduler.alphas_cumprod[t].sqrt()  # weight of clean latents
@@ -67,7 +68,7 @@ glue("strength", strength)
 captions = [prompt(n) for n in SUBJECTS]  # one caption per training image
 drawn = pipe(
     captions,
-    num_inference_steps=15,
+    num_inference_steps=10,
     guidance_scale=3.0,
     generator=torch.Generator().manual_seed(0),
     output_type="pt",
@@ -80,7 +81,7 @@ edited = i2i(
     "",  # no prompt at all: the picture is the only condition
     (cat + 1) / 2,
     0.5,
-    num_inference_steps=15,
+    num_inference_steps=10,
     guidance_scale=1.0,
     generator=torch.Generator().manual_seed(0),
     output_type="pt",
