@@ -21,7 +21,7 @@ columns, matched, contrast = [], {}, {}
 for g in scales:
     images = pipe(
         [caption] * len(seeds),
-        num_inference_steps=15,
+        num_inference_steps=10,
         guidance_scale=g,
         generator=[torch.Generator().manual_seed(s) for s in seeds],
         output_type="np",
