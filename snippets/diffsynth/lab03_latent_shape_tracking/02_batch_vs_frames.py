@@ -88,4 +88,6 @@ assert reach[0].all()  # frame 0 reaches every latent frame (causal cache)
 assert not reach[8][:2].any()  # the last frame reaches only the last one
 glue("latent_frames", z.shape[2])
 glue("first_reaches", int(reach[0].sum()))
-glue("last_reaches", reach[8].nonzero().flatten().tolist())
+glue(
+    "last_reaches", ", ".join(map(str, reach[8].nonzero().flatten().tolist()))
+)
