@@ -1,0 +1,57 @@
+"""Lab 03: its page keeps the standard anatomy, its snippets run, and
+every value its page and handbook section quote was glued by a run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infralens.engine import pages
+from infralens.engine.runner import Engine, shutdown_workers
+from infralens.labs import missing_sections
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-03-latent-shape-tracking.md"
+SECTION = ROOT / "docs/tracks/diffsynth/handbook/latent-shape-tracking.md"
+SNIPPETS = sorted(
+    (ROOT / "snippets/diffsynth/lab03_latent_shape_tracking").glob("*.py")
+)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    yield Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
+    shutdown_workers()
+
+
+def test_page_has_the_standard_anatomy():
+    assert missing_sections(PAGE) == []
+
+
+@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_runs(engine, path):
+    engine.result(path.relative_to(ROOT).as_posix())
+
+
+@pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
+def test_every_quoted_value_was_glued(engine, page):
+    rel = page.relative_to(ROOT).as_posix()
+    values = [
+        d for d in pages.scan(rel, page.read_text("utf-8")) if d.verb == "val"
+    ]
+    assert values, "the page quotes no values"
+    missing = [
+        f"{rel}:{d.line} {d.snippet}:{d.arg}"
+        for d in values
+        if d.arg not in engine.result(d.snippet).glue
+    ]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("index", ["labs/index.md", "index.md"])
+def test_indexes_list_the_labs_in_order(index):
+    text = (ROOT / "docs/tracks/diffsynth" / index).read_text("utf-8")
+    numbers = [int(n) for n in re.findall(r"\[Lab (\d+):", text)]
+    assert 3 in numbers and numbers == sorted(set(numbers))
