@@ -52,10 +52,19 @@ x = torch.cat([latents] * 2)  # (2, 4, 16, 16)
 same = ddim.scale_model_input(x, ddim.timesteps[0]) is x
 print("DDIM scale_model_input returns its input unchanged:", same)
 
-euler = EulerDiscreteScheduler.from_config(ddim.config)  # (1)!
+cfg = ddim.config
+print(
+    f"rescale_betas_zero_snr: {cfg.rescale_betas_zero_snr}, "
+    f"timestep_spacing: {cfg.timestep_spacing!r}"
+)
+euler = EulerDiscreteScheduler.from_config(cfg)  # (1)!
 with warnings.catch_warnings():  # NumPy 2 warns about np.array(tensor)
     warnings.simplefilter("ignore", DeprecationWarning)  # in set_timesteps
     euler.set_timesteps(20)
+last = float(ddim.alphas_cumprod[-1]), float(euler.alphas_cumprod[-1])
+print(f"last alpha-bar: DDIM {last[0]}, Euler {last[1]:.3g} (2**-24)")
+sigma = float(euler.sigmas[0])  # sqrt((1 - alpha-bar) / alpha-bar)
+print(f"Euler's first timestep {euler.timesteps[0]:.0f}, sigma {sigma:.0f}")
 start = x * euler.init_noise_sigma  # what Euler's loop starts from
 unet_sees = euler.scale_model_input(start, euler.timesteps[0])
 print(
@@ -67,6 +76,11 @@ print(
 assert latents.shape == (1, 4, 16, 16) and same
 assert all(torch.equal(h, latents) for h in halves)
 assert abs(unet_sees.std() - latents.std()) < 1e-3
+assert cfg.rescale_betas_zero_snr and cfg.timestep_spacing == "trailing"
+assert last == (0.0, 2**-24) and euler.timesteps[0] == 999
+assert abs(sigma - ((1 - 2**-24) / 2**-24) ** 0.5) < 1e-2 * sigma
 glue("euler_sigma", f"{float(euler.init_noise_sigma):.0f}")
+glue("euler_first_sigma", f"{sigma:.0f}")
+glue("first_t", f"{euler.timesteps[0]:.0f}")
 glue("euler_start_std", f"{start.std():.0f}")
 glue("latent_std", f"{latents.std():.3f}")

@@ -20,7 +20,7 @@ def keep_latents(pipe, i, t, tensors):  # (1)!
 
 
 vae = pipe.vae
-vae.post_quant_conv.register_forward_hook(
+vae.post_quant_conv.register_forward_hook(  # runs first in vae.decode
     lambda m, args, out: seen.update(z=args[0])
 )
 vae.decoder.register_forward_hook(lambda m, args, out: seen.update(x=out))
@@ -35,7 +35,7 @@ image = pipe(
 ).images[0]
 s = vae.config.scaling_factor
 print(
-    f"decoder input == final latents / {s}:",
+    f"VAE decode input == final latents / {s}:",
     torch.equal(seen["z"], final["latents"] / s),
 )
 x = seen["x"]  # (1, 3, 128, 128), the decoder's float output

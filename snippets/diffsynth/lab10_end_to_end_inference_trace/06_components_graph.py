@@ -38,7 +38,8 @@ text_shape = []  # the condition the UNet was given
 
 def note(name, x, y):
     y = y if isinstance(y, torch.Tensor) else y[0]  # an output object
-    entry = seen.setdefault(name, [0, tuple(x.shape), tuple(y.shape)])
+    x = tuple(x.shape) if isinstance(x, torch.Tensor) else "-"
+    entry = seen.setdefault(name, [0, x, tuple(y.shape)])
     entry[0] += 1
 
 
@@ -64,9 +65,10 @@ def wrap(name, owner, attr):
 
 for name in ("text_encoder", "unet"):
     getattr(pipe, name).register_forward_hook(hook(name), with_kwargs=True)
-for name in ("encoder", "decoder"):
+for name in ("encoder", "post_quant_conv", "decoder"):
     module = getattr(pipe.vae, name)
     module.register_forward_hook(hook(name), with_kwargs=True)
+wrap("prepare_latents", pipe, "prepare_latents")  # args[0]: batch size
 wrap("scale_model_input", pipe.scheduler, "scale_model_input")
 wrap("step", pipe.scheduler, "step")
 image = pipe(
@@ -78,7 +80,7 @@ image = pipe(
     generator=torch.Generator().manual_seed(0),
 ).images[0]
 for name, (calls, x, y) in seen.items():
-    print(f"{name:<18} {calls:>2}x  {x} -> {y}")
+    print(f"{name:<17} {calls:>2}x  {x} -> {y}")
 print("unet condition:", text_shape[0])
 print("vae.encoder:", seen.get("encoder", [0])[0], "calls")
 # --8<-- [end:record]
@@ -87,24 +89,25 @@ print("vae.encoder:", seen.get("encoder", [0])[0], "calls")
 fig, ax = plt.subplots(figsize=(10, 4.8))
 ax.set(xlim=(0, 12), ylim=(-0.3, 3.9))
 ax.axis("off")
-boxes = {  # name: (x, y, label); the counts come from the trace
+boxes = {  # name in the trace: (x, y, label)
     "tokenizer": (4.1, 3.4, "tokenizer"),
-    "text_encoder": (7.1, 3.4, "text_encoder\n{} calls"),
-    "noise": (1.1, 2.0, "prepare_latents"),
-    "scale_model_input": (4.1, 2.0, "scale_model_input\n{} calls"),
-    "unet": (7.1, 2.0, "unet\n{} calls"),
-    "step": (10.4, 2.0, "scheduler.step\n{} calls"),
-    "decoder": (10.4, 0.3, "vae.decoder\n{} call"),
-    "postprocess": (7.1, 0.3, "postprocess"),
-    "image": (4.1, 0.3, "PIL image"),
+    "text_encoder": (7.1, 3.4, "text_encoder"),
+    "prepare_latents": (1.1, 2.0, "prepare_latents"),
+    "scale_model_input": (4.1, 2.0, "scale_model_input"),
+    "unet": (7.1, 2.0, "unet"),
+    "step": (10.4, 2.0, "scheduler.step"),
+    "post_quant_conv": (10.4, 0.3, "vae.post_quant_conv"),
+    "decoder": (7.1, 0.3, "vae.decoder"),
+    "postprocess": (4.1, 0.3, "postprocess"),
+    "image": (1.1, 0.3, "PIL image"),
 }
 drawn = {}
 for i, (name, (x, y, label)) in enumerate(boxes.items()):
-    calls = seen.get(name, [None])[0]
+    if name in seen:  # a traced call: its count comes from the trace
+        n = seen[name][0]
+        label += f"\n{n} call" + "s" * (n > 1)
     style = dict(boxstyle="round,pad=0.45", fc=f"C{i}", alpha=0.3)
-    drawn[name] = ax.text(
-        x, y, label.format(calls), ha="center", va="center", bbox=style
-    )
+    drawn[name] = ax.text(x, y, label, ha="center", va="center", bbox=style)
 
 SIDES = {"E": (1, 0.5), "W": (0, 0.5), "N": (0.5, 1), "S": (0.5, 0)}
 
@@ -126,19 +129,22 @@ def arrow(a, b, sides, text, at, bend=0.0):
 
 shape = {name: entry[1:] for name, entry in seen.items()}
 scale = pipe.vae.config.scaling_factor
+n_text = seen["text_encoder"][0]
 arrow(
     "tokenizer",
     "text_encoder",
     "EW",
-    f"ids {shape['text_encoder'][0]}\nx2",
+    f"ids {shape['text_encoder'][0]}\nx{n_text}",
     (5.6, 3.62),
 )
 arrow("text_encoder", "unet", "SN", f"{text_shape[0]}", (6.55, 2.72))
+latent = shape["prepare_latents"][1]  # (1, 4, 16, 16)
+copies = shape["scale_model_input"][0][0] // latent[0]
 arrow(
-    "noise",
+    "prepare_latents",
     "scale_model_input",
     "EW",
-    f"{shape['step'][1]}\ncat x2",
+    f"{latent}\ncat x{copies}",
     (2.6, 2.28),
 )
 arrow("scale_model_input", "unet", "EW", f"{shape['unet'][0]}", (5.93, 2.2))
@@ -153,24 +159,34 @@ arrow(
     "step",
     "scale_model_input",
     "SS",
-    f"next timestep ({STEPS} in all)",
+    f"next timestep ({len(pipe.scheduler.timesteps)} in all)",
     (7.25, 1.02),
     bend=-0.25,
 )
-arrow("step", "decoder", "SN", f"/ {scale}", (10.95, 1.15))
-arrow("decoder", "postprocess", "WE", f"{shape['decoder'][1]}", (8.75, 0.52))
+arrow("step", "post_quant_conv", "SN", f"/ {scale}", (10.95, 1.15))
+pixels = np.asarray(image)
+arrow(
+    "post_quant_conv",
+    "decoder",
+    "WE",
+    f"{shape['post_quant_conv'][1]}",
+    (8.6, 0.52),
+)
+arrow("decoder", "postprocess", "WE", f"{shape['decoder'][1]}", (5.6, 0.52))
 arrow(
     "postprocess",
     "image",
     "WE",
-    f"{np.asarray(image).shape}\nuint8",
-    (5.6, 0.58),
+    f"{pixels.shape}\n{pixels.dtype}",
+    (2.6, 0.58),
 )
 ax.set_title("The tiny pipeline's components in one pipe(...) call")
 save_figure(fig, "component_graph.png")
 # --8<-- [end:graph]
 
 assert seen["text_encoder"][0] == 2 and seen["decoder"][0] == 1
+assert seen["prepare_latents"][0] == seen["post_quant_conv"][0] == 1
+assert len(pipe.scheduler.timesteps) == STEPS
 assert seen["unet"][0] == seen["step"][0] == STEPS
 assert not isinstance(pipe.scheduler, torch.nn.Module)
 assert "encoder" not in seen  # text-to-image never encodes an image

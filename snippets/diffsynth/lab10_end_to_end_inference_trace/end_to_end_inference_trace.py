@@ -10,6 +10,7 @@
 import time
 from contextlib import nullcontext
 from operator import attrgetter
+from statistics import median
 
 import numpy as np
 import torch
@@ -181,21 +182,26 @@ for i, e in enumerate(trace):
         print(row(i + 1, e))
 
 # %%
-print(f"{'component':<28}{'calls':>5}{'ms':>9}{'share':>7}{'peak MiB':>9}")
-for name in dict.fromkeys(e["name"] for e in trace):
-    mine = [e for e in trace if e["name"] == name]
-    ms = sum(e["ms"] for e in mine)
-    peak = max(e["mib"] for e in mine)
-    print(
-        f"{name:<28}{len(mine):>5}{ms:>9.1f}{ms / total_ms:>7.1%}{peak:>9.2f}"
-    )
-untraced = total_ms - sum(e["ms"] for e in trace)  # (9)!
+ms_of = {}  # component -> the milliseconds of its calls
+for e in trace:
+    ms_of.setdefault(e["name"], []).append(e["ms"])
+typical = {n: len(ms) * median(ms) for n, ms in ms_of.items()}  # (9)!
 print(
-    f"{'(between traced calls)':<28}{'':>5}{untraced:>9.1f}"
-    f"{untraced / total_ms:>7.1%}"
+    f"{'component':<28}{'calls':>5}{'min ms':>8}{'median':>8}{'max':>8}"
+    f"{'share':>7}{'peak MiB':>9}"
 )
-print(f"{'pipe(...) as a whole':<28}{'':>5}{total_ms:>9.1f}{1:>7.1%}")
-plain = min(e["ms"] for e in trace if e["name"] == "unet")
+for name, ms in ms_of.items():
+    share = typical[name] / sum(typical.values())
+    print(
+        f"{name:<28}{len(ms):>5}{min(ms):>8.1f}{median(ms):>8.1f}"
+        f"{max(ms):>8.1f}{share:>7.1%}{peak_of[name]:>9.2f}"
+    )
+untraced = total_ms - sum(e["ms"] for e in trace)  # (10)!
+print(
+    f"pipe(...) took {total_ms:.0f} ms, {untraced:.0f} ms of it "
+    f"({untraced / total_ms:.1%}) outside the traced calls"
+)
+plain = min(ms_of["unet"])
 slow = min(c["ms"] for c in counted if c["name"] == "unet")
 print(f"fastest UNet call {plain:.1f} ms; {slow:.1f} ms while counting memory")
 
@@ -209,7 +215,7 @@ fig, (ax, mem) = plt.subplots(
 )
 for e in trace:
     y = rows.index(e["name"])
-    width = max(e["ms"], total_ms / 400)  # (10)!
+    width = max(e["ms"], total_ms / 400)  # (11)!
     ax.barh(
         y, width, left=e["start"], height=0.6, color=f"C{y}", ec="w", lw=0.3
     )
@@ -230,7 +236,7 @@ save_figure(fig, "trace_timeline.png")
 from infralens import glue  # noqa: E402
 
 per = {n: [e for e in trace if e["name"] == n] for n in rows}
-share = {n: sum(e["ms"] for e in v) / total_ms for n, v in per.items()}
+share = {n: t / sum(typical.values()) for n, t in typical.items()}
 assert trace[0]["name"] == "text_encoder"
 assert trace[-1]["name"] == "image_processor.postprocess"
 assert len(per["text_encoder"]) == 2 and len(per["vae.decoder"]) == 1
@@ -238,12 +244,15 @@ latent = (2, 4, SIZE // 8, SIZE // 8)  # guided batch of two
 assert [e["inp"][0] for e in per["unet"]] == [latent] * STEPS
 peak = max(trace, key=lambda e: e["mib"])
 assert peak["name"] == "vae.decoder"
+assert median(ms_of["unet"]) < median(ms_of["vae.decoder"])  # per call
 sched = sum(v for n, v in share.items() if n.startswith("scheduler."))
 glue("steps", STEPS)
 glue("guidance", GUIDANCE)
 glue("calls", len(trace))
 glue("total_ms", f"{total_ms:.0f}")
-glue("unet_ms", f"{sum(e['ms'] for e in per['unet']) / STEPS:.1f}")
+glue("unet_min", f"{min(ms_of['unet']):.0f}")
+glue("unet_median", f"{median(ms_of['unet']):.0f}")
+glue("unet_max", f"{max(ms_of['unet']):.0f}")
 glue("unet_share", f"{100 * share['unet']:.0f}")
 glue("decoder_share", f"{100 * share['vae.decoder']:.0f}")
 glue("text_share", f"{100 * share['text_encoder']:.1f}")
