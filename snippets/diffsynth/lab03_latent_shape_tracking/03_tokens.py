@@ -142,7 +142,7 @@ for name, n, text_n in seen:
 wan_tokens = 3 * (h // 2) * (w // 2)
 assert [row[1:] for row in seen] == [
     (h * w // 4, text_len),  # FLUX double-stream: image and text apart
-    (h * w // 4 + text_len, None),  # single-stream: already one sequence
+    (h * w // 4 + text_len, None),  # single-stream: joined by its block
     (wan_tokens, None),  # Wan self-attention: video tokens only
     (wan_tokens, text_len),  # Wan cross-attention: text as keys
 ]
@@ -190,6 +190,8 @@ wan_over_flux = (
     counts["Wan 2.1 832x480, 81 frames"][1] / counts["FLUX.1 1024x1024"][1]
 ) ** 2
 glue("wan_over_flux", f"{wan_over_flux:.0f}")
+flux_2x = (counts["FLUX.1 1024x1024"][1] / counts["FLUX.1 512x512"][1]) ** 2
+glue("flux_512_to_1024", f"{flux_2x:.0f}")
 
 # --8<-- [start:chart]
 fig, ax = plt.subplots(figsize=(7.2, 3.0), layout="constrained")

@@ -41,5 +41,6 @@ assert uncond.norm() > 1  # the empty prompt is an embedding, not zeros
 assert embeds.shape[-1] == pipe.unet.config.cross_attention_dim
 glue("n_tokens", tok.model_max_length)
 glue("n_text", n_text)
+glue("n_words", n_text - 2)  # between the start and end tokens
 glue("width", embeds.shape[-1])
 glue("embed_shape", str(tuple(embeds.shape)))

@@ -49,10 +49,12 @@ save_figure(fig, "guidance_sweep.png")
 # --8<-- [end:figure]
 
 assert list(contrast.values()) == sorted(contrast.values())  # rises
-assert matched[1.0] < matched[4.0]
+assert all(matched[1.0] < matched[g] for g in scales[1:])  # guided > none
 glue("scales", ", ".join(f"{g:g}" for g in scales))
 glue("n_seeds", len(seeds))
 glue("matched_1", matched[1.0])
+glue("matched_2", matched[2.0])
 glue("matched_4", matched[4.0])
+glue("matched_8", matched[8.0])
 glue("std_1", f"{contrast[1.0]:.3f}")
 glue("std_8", f"{contrast[8.0]:.3f}")

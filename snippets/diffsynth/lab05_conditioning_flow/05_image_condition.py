@@ -89,10 +89,10 @@ edited = i2i(
 edited = edited * 2 - 1
 print(
     f"{len(captions)} captions, best {captions[best]!r}: "
-    f"{scores[best]:.1f} dB from the cat"
+    f"PSNR {scores[best]:.1f} dB against the cat"
 )
-print(f"worst caption: {min(scores):.1f} dB")
-print(f"the cat as the condition, no prompt: {psnr(cat, edited):.1f} dB")
+print(f"worst caption: PSNR {min(scores):.1f} dB")
+print(f"the cat as the condition, no prompt: PSNR {psnr(cat, edited):.1f} dB")
 # --8<-- [end:no_prompt]
 
 assert psnr(cat, edited) > max(scores) + 2
