@@ -30,10 +30,7 @@ class QuotedFunction:
     @property
     def label(self) -> str:
         q = self.quoted
-        return (
-            f"{q.dist} {q.version}, {q.repo_path} "
-            f"lines {q.first}-{q.last}"
-        )
+        return f"{q.dist} {q.version}, {q.repo_path} lines {q.first}-{q.last}"
 
 
 def load_function(target: str, namespace: dict | None = None):
