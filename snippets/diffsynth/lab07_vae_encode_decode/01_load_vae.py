@@ -45,6 +45,9 @@ for part in ("encoder", "decoder"):
 
 assert factor == 8 and cfg.latent_channels == 4
 assert cfg.layers_per_block < sd.config.layers_per_block  # shallower
+small_w, sd_w = cfg.block_out_channels, SD["block_out_channels"]
+shares = {a / b for a, b in zip(small_w, sd_w, strict=True)}
+assert len(shares) == 1  # every block narrower by the same share
 assert cfg.norm_num_groups < sd.config.norm_num_groups
 n_enc, n_dec = params(vae.encoder), params(vae.decoder)
 glue("factor", factor)
