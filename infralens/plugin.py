@@ -35,6 +35,18 @@ log = logging.getLogger("mkdocs.plugins.infralens")
 # the page itself as a script and log an error.
 EMPTY_SCRIPT = re.compile(r'<script src=""\s*>\s*</script>')
 
+# nbconvert's lab template, which mkdocs-jupyter extends, adds to every
+# notebook page a module script that imports mermaid.js from cdnjs when
+# the page holds a Mermaid diagram; mkdocs-jupyter has no setting for its
+# URL. The site loads nothing from another host, so the loader is removed;
+# a notebook that does show a diagram stops the build instead.
+MERMAID_LOADER = re.compile(
+    r'<script type="module">(?:(?!</script>).)*?jp-Mermaid'
+    r"(?:(?!</script>).)*?</script>",
+    re.S,
+)
+MERMAID_DIAGRAM = re.compile(r'class="[^"]*\bjp-Mermaid\b')
+
 # {{ include FILE }} inserts a Markdown file from the repository (path from
 # the project root), e.g. CONTRIBUTING.md. Unlike pymdownx.snippets, it
 # keeps lines that look like snippet section markers ("--8<-- [start:x]"):
@@ -361,7 +373,14 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         return literals.fill(html) if literals else html
 
     def on_post_page(self, output, *, page, config):
-        return EMPTY_SCRIPT.sub("", output)
+        output = EMPTY_SCRIPT.sub("", output)
+        output, loaders = MERMAID_LOADER.subn("", output)
+        if loaders and MERMAID_DIAGRAM.search(output):
+            raise PluginError(
+                f"{page.file.src_uri}: the notebook shows a Mermaid "
+                "diagram, which would load mermaid.js from a CDN"
+            )
+        return output
 
     def on_post_build(self, *, config):
         s = self.engine.stats

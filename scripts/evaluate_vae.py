@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -26,6 +27,10 @@ from infralens import small_vae  # noqa: E402
 from infralens.training_data import TRAINING_IMAGES  # noqa: E402
 
 WEIGHTS = "diffusion_pytorch_model.safetensors"
+# Sources the card cites, pinned to the commits whose lines it names.
+LD = "https://github.com/CompVis/latent-diffusion/blob/a506df5756472e2ebaf9078affdde2c4f1502cd4"
+SD = "https://github.com/CompVis/stable-diffusion/blob/21f890f9da3cfbeaba8e2ac3c425ee9e998d5229"
+TAESD = "https://github.com/madebyollin/taesd/blob/5cccb12dc72074a4be35680c3b108548a7c69978/README.md?plain=1#L90-L91"
 
 
 def time_round_trip(vae, runs: int = 20) -> float:
@@ -40,7 +45,7 @@ def time_round_trip(vae, runs: int = 20) -> float:
     return statistics.median(times)
 
 
-def card(ev, counts, size_mb, seconds, log) -> str:
+def card(ev, counts, size_mb, seconds, log, load=None) -> str:
     enc, dec = counts
     rows = "\n".join(
         f"| {r['size']} | {r['psnr']:.2f} | {r['std_mode']:.3f} | "
@@ -75,6 +80,13 @@ def card(ev, counts, size_mb, seconds, log) -> str:
     )
     arch = small_vae.ARCHITECTURE
     blocks = len(arch["block_out_channels"])
+    busy = (
+        f", whose 1-minute load average was {load[0]:.1f} on {load[1]} "
+        "cores while it ran"
+        if load
+        else ""
+    )
+    kl_factor = 3 * log["crop"] * log["crop"]  # pixel values per crop
     sb = log["scaling_batch"]
     return f"""# InfraLens small VAE
 
@@ -97,8 +109,13 @@ written by `scripts/evaluate_vae.py`; every number in it was measured.
 | encoder parameters | {enc:,} | 34,163,592 |
 | decoder parameters | {dec:,} | 49,490,179 |
 
-SD figures: madebyollin/taesd README; InfraLens' handbook recomputes them
-from the architecture. Weights: `{WEIGHTS}`, {size_mb:.1f} MB, float32.
+SD column: the layout from Stable Diffusion's first-stage config
+([v1-inference.yaml]({SD}/configs/stable-diffusion/v1-inference.yaml#L53-L63))
+and Latent Diffusion's GroupNorm
+([`Normalize`]({SD}/ldm/modules/diffusionmodules/model.py#L38-L39));
+parameter counts from the [TAESD README]({TAESD}), which InfraLens'
+handbook recomputes from that layout. Weights: `{WEIGHTS}`,
+{size_mb:.1f} MB, float32.
 
 Load it with the real diffusers call; nothing is downloaded:
 
@@ -114,8 +131,19 @@ vae = AutoencoderKL.from_pretrained("models/small-vae")
 {log["seed"]} on a 2-core CPU: {log["steps"]:,} Adam steps, batch
 {log["batch"]} of {log["crop"]}x{log["crop"]} random crops (flips and
 channel shuffles) from an area-downscaled pyramid of the images below,
-loss = MSE + {log["kl_weight"]:g} x KL (the KL weight of the Latent
-Diffusion kl-f8 configs), no adversarial or perceptual loss. Training took
+loss = MSE + {log["kl_weight"]:g} x KL, no adversarial or perceptual loss.
+The MSE is a mean over every pixel value; the KL divergence from a unit
+Gaussian is summed over each image's latent and averaged over the batch.
+{log["kl_weight"]:g} is the `kl_weight` of Latent Diffusion's
+KL-autoencoder configs (the kl-f8 one:
+[autoencoder_kl_32x32x4.yaml]({LD}/configs/autoencoder/autoencoder_kl_32x32x4.yaml#L11)),
+but it does not carry the same meaning here: Latent Diffusion sums its
+reconstruction loss (L1 plus a perceptual term) over the 3 x H x W values
+of each image
+([contperceptual.py]({LD}/ldm/modules/losses/contperceptual.py#L48-L60)),
+while this script averages it, so the same weight makes the KL term
+{kl_factor:,} times (3 x {log["crop"]} x {log["crop"]}) stronger
+against reconstruction than in Latent Diffusion. Training took
 {log["train_seconds"] / 60:.1f} minutes.
 
 | image | ships in | license |
@@ -153,7 +181,7 @@ latents near unit variance; it does not normalize each image.
 {rows}
 
 Encode + decode of one 256x256 image: {seconds * 1000:.0f} ms (median of
-20, 2 threads) on the machine that wrote this card.
+20, 2 threads) on the machine that wrote this card{busy}.
 
 ## Limitations
 
@@ -179,6 +207,7 @@ def main(argv=None) -> None:
     dec = sum(p.numel() for p in vae.decoder.parameters())
     size_mb = (small_vae.MODEL_DIR / WEIGHTS).stat().st_size / 1e6
     seconds = time_round_trip(vae)
+    load = (os.getloadavg()[0], os.cpu_count())  # other work slows timing
     total = sum(p.numel() for p in vae.parameters())
     print(
         f"parameters: encoder {enc:,}, decoder {dec:,}, "
@@ -203,7 +232,7 @@ def main(argv=None) -> None:
         " min (bar: <= 60 min)"
     )
     if not args.no_card:
-        text = card(ev, (enc, dec), size_mb, seconds, log)
+        text = card(ev, (enc, dec), size_mb, seconds, log, load)
         (small_vae.MODEL_DIR / "README.md").write_text(text)
         print(f"wrote {small_vae.MODEL_DIR / 'README.md'}")
 

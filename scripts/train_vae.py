@@ -3,9 +3,14 @@
 Usage: python scripts/train_vae.py [--steps N] [--out DIR]
 
 Data: the packaged images listed in infralens/training_data.py (chelsea is
-held out). Loss: mean squared error plus 1e-6 x KL, the KL weight of the
-Latent Diffusion kl-f8 configs. After training, scaling_factor is measured
-as Latent Diffusion does it: 1 / std of posterior samples of a batch.
+held out). Loss: mean squared error (a mean over pixel values) plus
+1e-6 x KL (summed over each image's latent, averaged over the batch).
+1e-6 is the kl_weight of Latent Diffusion's KL-autoencoder configs, but
+Latent Diffusion sums its reconstruction loss over the pixel values of
+each image; against the mean used here the same weight counts the KL
+3 x 64 x 64 = 12,288 times more heavily. After training, scaling_factor
+is measured as Latent Diffusion's scale_by_std does it: 1 / std of
+posterior samples of a batch.
 """
 
 from __future__ import annotations

@@ -154,3 +154,26 @@ def test_modules_with_relative_file_are_not_project_modules(toy):
     results, errors = engine.run_all(["snippets/b.py"])
     assert not errors
     assert results["snippets/b.py"].chunks == ["True\n"]
+
+
+def test_version_of_a_quoted_package_reruns_the_snippet_that_ran_it(toy):
+    # the snippet never imports diffsynth; it runs one function read from
+    # the installed file, so diffsynth's version must still key its entry
+    if runner.installed_version("diffsynth") is None:
+        pytest.skip("diffsynth not installed (requirements-quoted.txt)")
+    rel = "snippets/quotes.py"
+    toy.write(
+        rel,
+        "from infralens.quoted import load_function\n"
+        "f = load_function('diffsynth.diffusion.base_pipeline:"
+        "BasePipeline.check_resize_height_width')\n"
+        "print(f.label)\n",
+    )
+    assert not toy.engine().result(rel).cached
+    assert toy.engine().result(rel).cached
+
+    def bumped(dist):
+        version = runner.installed_version(dist)
+        return "999.0" if dist == "diffsynth" else version
+
+    assert not toy.engine(version_of=bumped).result(rel).cached

@@ -80,6 +80,42 @@ def test_nothing_is_loaded_from_another_host(built_site):
         ), css
 
 
+# Hosts that serve scripts, styles or fonts to other sites. A page that
+# names one (in a tag, an inline import or a string a script fetches)
+# depends on it even when no <script src> points there.
+CDN_URL = re.compile(
+    r"""(?:https?:)?//(?:[\w-]+\.)*(?:[\w-]*cdn[\w-]*\.[\w.-]+|unpkg\.com"""
+    r"""|esm\.sh|ajax\.googleapis\.com|fonts\.googleapis\.com"""
+    r"""|fonts\.gstatic\.com|code\.jquery\.com|cdnjs\.cloudflare\.com)"""
+)
+REMOTE_IMPORT = re.compile(
+    r"""import\s*\(\s*["'](?:https?:)?//|from\s+["'](?:https?:)?//"""
+)
+
+
+def test_no_page_names_a_cdn_or_imports_from_another_host(built_site):
+    pages = sorted(built_site.rglob("*.html"))
+    assert any("vae_encode_decode" in str(p) for p in pages)  # notebook
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not CDN_URL.search(text), (page, CDN_URL.search(text))
+        assert not REMOTE_IMPORT.search(text), (
+            page,
+            REMOTE_IMPORT.search(text),
+        )
+        # Material loads mermaid.js from a CDN for pages with diagrams
+        assert 'class="mermaid"' not in text, page
+
+
+def test_the_cdn_checks_catch_what_they_are_for():
+    loader = 'await import("https://cdnjs.cloudflare.com/ajax/libs/m.mjs")'
+    assert CDN_URL.search(loader) and REMOTE_IMPORT.search(loader)
+    assert CDN_URL.search('<script src="https://cdn.jsdelivr.net/x.js">')
+    assert CDN_URL.search("//unpkg.com/mermaid@11/dist/mermaid.min.js")
+    assert not CDN_URL.search('<a href="https://github.com/a/b">')
+    assert not REMOTE_IMPORT.search('import("./local.js")')
+
+
 def test_notebook_page_downloads_and_outputs_are_current(built_site):
     import nbformat
 

@@ -140,3 +140,46 @@ def test_a_page_shows_the_lines_with_their_pinned_link(toy):
 def test_a_stale_anchor_fails_the_build_with_page_and_line(toy):
     page(toy, f'\n\n{{{{ source {VAE}.sample 1-2 "x" }}}}')
     assert_build_fails(toy, "docs/index.md:8", "are not inside")
+
+
+RULE = (
+    "diffsynth.diffusion.base_pipeline:BasePipeline.check_resize_height_width"
+)
+
+
+def test_a_quoted_function_runs_without_its_package_being_imported():
+    import sys
+    import traceback
+    from types import SimpleNamespace
+
+    from infralens.quoted import assigned_keywords, load_function
+
+    if metadata.packages_distributions().get("diffsynth") is None:
+        pytest.skip("diffsynth not installed")
+    rule = load_function(RULE)
+    factors = assigned_keywords(
+        "diffsynth.pipelines.wan_video:WanVideoPipeline.__init__",
+        "super().__init__",
+    )
+    assert factors["time_division_factor"] == 4
+    assert factors["time_division_remainder"] == 1
+    wan = SimpleNamespace(**factors)
+    got = [rule(wan, 16, 16, n, verbose=0)[2] for n in (5, 6, 8, 9, 10)]
+    assert got == [5, 9, 9, 9, 13]
+    assert "diffsynth" not in sys.modules
+    assert rule.label.startswith("diffsynth ")
+    # a failure inside it points at the installed file's own lines
+    with pytest.raises(AttributeError) as err:
+        rule(SimpleNamespace(), 17, 16)
+    frame = traceback.extract_tb(err.value.__traceback__)[-1]
+    q = rule.quoted
+    assert frame.filename == q.repo_path
+    assert q.first <= frame.lineno <= q.last
+    assert "height_division_factor" in frame.line
+
+
+def test_only_functions_can_be_loaded():
+    from infralens.quoted import load_function
+
+    with pytest.raises(TypeError, match="is not a function"):
+        load_function(VAE)

@@ -360,6 +360,9 @@ def run(req: dict) -> dict:
     guard = Guard(root, writable, str(path))
     _purge_project_modules(root)
     state.reset()
+    library = sys.modules.get("infralens.engine.library")
+    if library is not None:
+        library.QUOTED.clear()
     os.environ["INFRALENS_OUTPUT_DIR"] = str(out_dir)
     namespace = {
         "__name__": "__main__",
@@ -442,6 +445,10 @@ def run(req: dict) -> dict:
     packages = _imported_names(path)
     for m in modules:
         packages |= _imported_names(Path(m))
+    # packages whose installed source the snippet read and ran without
+    # importing them (infralens.engine.library.load_quoted)
+    library = sys.modules.get("infralens.engine.library")
+    packages |= set(getattr(library, "QUOTED", ()))
     result.update(
         seconds=seconds,
         glue=glue,

@@ -63,6 +63,12 @@ REPOSITORIES: dict[str, Repository] = {
     ),
 }
 
+# Top-level names of the packages quoted in this process. A snippet that
+# runs code read from an installed package (infralens.quoted) depends on
+# that package's version; the engine adds these names to the snippet's
+# cache key as if the snippet had imported them.
+QUOTED: set[str] = set()
+
 TARGET_RE = re.compile(
     r"^(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)"
     r"(?::(?P<qualname>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*))?$"
@@ -199,6 +205,7 @@ class Library:
                 "infralens/engine/library.py REPOSITORIES",
             )
         version = metadata.version(dist)
+        QUOTED.add(top)
         if REPOSITORIES[dist].ref(version) is None:
             raise SnippetError(
                 *where,
@@ -278,3 +285,46 @@ def check_span(
             f"longer contain {anchor!r}",
         )
     return first, last
+
+
+# Links to files in GitHub repositories, as pages write them: a link to a
+# file is evidence only at a fixed version.
+GITHUB_FILE_RE = re.compile(
+    r"^https?://github\.com/(?P<repo>[\w.-]+/[\w.-]+)"
+    r"/(?:blob|tree|raw|blame)/(?P<ref>[^/?#]+)"
+    r"|^https?://raw\.githubusercontent\.com/(?P<raw_repo>[\w.-]+/[\w.-]+)"
+    r"/(?P<raw_ref>[^/?#]+)"
+)
+TAG_LIKE_RE = re.compile(r"^v?\d+(?:\.\d+)+(?:[-.+]?[0-9A-Za-z]+)*$")
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+def link_problem(url: str) -> str | None:
+    """Why a link to a file on GitHub is not pinned, or None when it is.
+
+    A file link must name a tag-like ref (``v0.42.1``, ``2.1.2``) or a
+    full commit hash, never a branch. A link into the repository of an
+    installed, quotable package must name that installed version's ref
+    (``Repository.ref``). Links that name no file (a repository, an
+    issue, a pull request) are not file links and pass."""
+    m = GITHUB_FILE_RE.match(url)
+    if not m:
+        return None
+    repo = (m.group("repo") or m.group("raw_repo")).lower()
+    ref = m.group("ref") or m.group("raw_ref")
+    for dist, r in REPOSITORIES.items():
+        if r.url.lower().endswith("/" + repo):
+            try:
+                version = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return f"links into {dist}, which is not installed"
+            want = r.ref(version)
+            if ref != want:
+                return (
+                    f"names {ref!r}; {dist} {version} is installed, "
+                    f"whose files are at {want!r}"
+                )
+            return None
+    if COMMIT_RE.match(ref) or TAG_LIKE_RE.match(ref):
+        return None
+    return f"names {ref!r}, a branch or other moving ref, not a tag or commit"

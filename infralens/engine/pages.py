@@ -457,7 +457,7 @@ class PageRenderer:
         code = _fence(
             q.text(first, last),
             "python",
-            f'title="{q.repo_path}" linenums="{first}"',
+            f'title="{posixpath.basename(q.repo_path)}" linenums="{first}"',
         )
         return ["", caption, "", *code, ""]
 

@@ -20,7 +20,9 @@ print(f"range: [{image.min():.2f}, {image.max():.2f}]")
 
 # --8<-- [start:processor]
 processor = VaeImageProcessor(vae_scale_factor=8)
-odd = Image.fromarray((rgb[:130, :190] * 255).astype(np.uint8))
+full = data.chelsea().astype(np.float32) / 255.0
+odd = area_resize(full, 130, 190)  # 130 x 190: neither a multiple of 8
+odd = Image.fromarray((odd * 255).round().astype(np.uint8))
 x = processor.preprocess(odd)  # (1, 3, H, W), H and W rounded down to 8k
 print("PIL size (W, H):", odd.size)
 print("preprocessed:   ", tuple(x.shape))
@@ -39,6 +41,8 @@ print("out:", tuple(back.shape), "<- not the input size")
 # --8<-- [end:trap]
 
 assert image.shape == (1, 3, 128, 192) and image.min() >= -1
-assert x.shape[-2:] == (128, 184)
+assert odd.size == (190, 130) and x.shape[-2:] == (128, 184)
 assert back.shape[-2:] != raw.shape[-2:]
 glue("odd_out", f"{back.shape[-2]} x {back.shape[-1]}")
+glue("odd_in", f"{odd.height} x {odd.width}")
+glue("odd_processed", f"{x.shape[-2]} x {x.shape[-1]}")

@@ -44,8 +44,8 @@ print(f"  stored in config     = {s}")
 
 # --8<-- [start:borrowed]
 sd_scale = 0.18215  # Stable Diffusion 1.x, from its v1-inference.yaml
-borrowed = z * sd_scale
-print(f"with SD's 0.18215: std {borrowed.std():.3f}")
+borrowed = z * sd_scale  # SD's factor on THIS VAE's latent (no SD here)
+print(f"this VAE's z with SD's 0.18215: std {borrowed.std():.3f}")
 # --8<-- [end:borrowed]
 
 assert abs(zs.std().item() - 1) < 0.1  # the set is near unit std

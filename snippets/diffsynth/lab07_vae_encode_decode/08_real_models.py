@@ -6,6 +6,7 @@ from diffusers import (
     AutoencoderKLCogVideoX,
     AutoencoderKLHunyuanVideo,
     AutoencoderKLLTXVideo,
+    AutoencoderKLQwenImage,
     AutoencoderKLWan,
 )
 
@@ -57,6 +58,33 @@ for name, (cls, cfg) in MODELS.items():
     print(f"{name:<13}{n / 1e6:>7.1f}M  {z.shape[1]:>6}  {io:<28}")
 # --8<-- [end:measure]
 
+# --8<-- [start:constants]
+classes = {  # the constants each class ships as its config defaults
+    "Wan 2.1": AutoencoderKLWan,
+    "Qwen-Image": AutoencoderKLQwenImage,
+    "CogVideoX": AutoencoderKLCogVideoX,
+    "HunyuanVideo": AutoencoderKLHunyuanVideo,
+    "LTX-Video": AutoencoderKLLTXVideo,
+}
+stats = {}
+for name, cls in classes.items():
+    with torch.device("meta"):
+        vae = cls()
+    cfg, buffers = vae.config, dict(vae.named_buffers())
+    stats[name] = (cfg.get("latents_mean"), cfg.get("latents_std"))
+    if cfg.get("latents_mean"):
+        per_channel = f"{len(cfg.latents_mean)} means, stds in config"
+    elif "latents_mean" in buffers:
+        n = buffers["latents_mean"].numel()
+        per_channel = f"{n} means, stds stored with the weights"
+    else:
+        per_channel = "-"
+    scale = str(cfg.get("scaling_factor"))
+    print(f"{name:<13} scaling_factor {scale:<11} {per_channel}")
+same = stats["Qwen-Image"] == stats["Wan 2.1"]
+print("Qwen-Image's defaults equal Wan 2.1's:", same)
+# --8<-- [end:constants]
+
 # --8<-- [start:check]
 enc, dec = counts["SD 1.x / 2.x"]
 print(f"SD encoder {enc:,} (published 34,163,592)")
@@ -79,5 +107,7 @@ glue("video_time", video_time)
 glue("ltx_time", ltx_time)
 glue("ltx_space", ltx_space)
 glue("ltx_channels", ltx_channels)
+assert same  # Qwen-Image ships Wan 2.1's statistics
+assert stats["CogVideoX"] == (None, None)
 glue("sd_enc", f"{enc:,}")
 glue("sd_dec", f"{dec:,}")
