@@ -56,6 +56,8 @@ print("timesteps:", [int(t) for t in timesteps[:3]], "...", int(timesteps[-1]))
 print(
     "guidance:",
     pipe.guidance_scale,
+    "| time_cond_proj_dim:",
+    pipe.unet.config.time_cond_proj_dim,
     "| CFG on:",
     pipe.do_classifier_free_guidance,
 )
@@ -79,6 +81,7 @@ assert pipe.safety_checker is None and pipe.feature_extractor is None
 assert image.size == (128, 128)
 assert unet_inputs[0] == (2, 4, 16, 16) and len(unet_inputs) == 50
 assert step_counts == [50]
+assert pipe.unet.config.time_cond_proj_dim is None
 glue("default_steps", step_counts[0])
 glue("unet_calls", len(unet_inputs))
 glue("default_guidance", pipe.guidance_scale)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import DDIMScheduler
 
 import infralens
 from infralens import glue
@@ -56,6 +57,12 @@ for name, theirs, ours in rows:
 ds.set_timesteps(20)
 t = [int(x) for x in ds.timesteps]
 print("DiffSynth, 20 steps:", t[:3], "...", t[-1])
+ours = DDIMScheduler.from_config(folder)  # diffusers, this folder's config
+ours.set_timesteps(20)
+u = [int(x) for x in ours.timesteps]
+print("diffusers, 20 steps:", u[:3], "...", u[-1])
+last = float(ours.final_alpha_cumprod)
+print(f"diffusers' last step goes to alphas_cumprod[0] = {last:.5f}")
 # --8<-- [end:compare]
 
 pipe = load()
@@ -106,12 +113,46 @@ save_image(
     f"first; DiffSynth's scheduler with its defaults, {db['default']:.1f} dB.",
 )
 # --8<-- [end:loop]
+
+
+# --8<-- [start:gap]
+class OnDiffusersGrid(DDIM):
+    """DiffSynth's DDIM update, on diffusers' timesteps and last step."""
+
+    def set_timesteps(self, num_inference_steps, **kwargs):
+        ours.set_timesteps(num_inference_steps)
+        self.timesteps = ours.timesteps  # trailing, as diffusers spaces them
+
+    def step(self, model_output, timestep, sample, to_final=False):
+        t = int(timestep)
+        prev = t - ours.config.num_train_timesteps // len(self.timesteps)
+        a_prev = self.alphas_cumprod[prev] if prev >= 0 else last
+        a_t = self.alphas_cumprod[t]  # DiffSynth's own schedule
+        return self.denoise(model_output, sample, a_t, a_prev)
+
+
+aligned = generate(
+    OnDiffusersGrid(
+        prediction_type="v_prediction", rescale_zero_terminal_snr=True
+    )
+)
+db["aligned"] = psnr(reference, aligned.clamp(-1, 1))
+print(f"DiffSynth update, diffusers' grid: {db['aligned']:5.1f} dB")
+# --8<-- [end:gap]
 p_matched, p_default = db["matched"], db["default"]
 assert ds.prediction_type == "epsilon" and ds.alphas_cumprod[-1] > 0
 assert p_matched > p_default + 5
 assert np.isfinite(p_default)
+assert db["aligned"] > p_matched + 30  # the grid and last step were the gap
+assert t[1] != u[1] and t[-1] == 0 < u[-1] and last < 1
 glue("ds_first", int(ds.timesteps[0]))
 glue("ds_last", int(ds.timesteps[-1]))
 glue("ds_signal", f"{ds.alphas_cumprod[-1]:.5f}")
 glue("psnr_matched", f"{p_matched:.1f}")
 glue("psnr_default", f"{p_default:.1f}")
+glue("psnr_aligned", f"{db['aligned']:.0f}")
+glue("ds_second", t[1])
+glue("df_first", u[0])
+glue("df_second", u[1])
+glue("df_last", u[-1])
+glue("df_final_alpha", f"{last:.5f}")

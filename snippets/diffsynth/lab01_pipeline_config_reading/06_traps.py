@@ -49,7 +49,8 @@ base = draw(folder)  # (2, 128, 128, 3)
 
 # --8<-- [start:unnamed]
 config = MODEL_DIR / "scheduler/scheduler_config.json"
-fields = [k for k in json.loads(config.read_text()) if k[0] != "_"]
+keys = list(json.loads(config.read_text()))
+fields = [k for k in keys if k[0] != "_"]  # settings, not bookkeeping
 print("scheduler fields in its usage code:", [k for k in fields if k in usage])
 unnamed = [k for k in fields if k not in card]  # (1)!
 print("fields the card never names:", unnamed)
@@ -93,29 +94,38 @@ print("alphas_cumprod at t=999:", float(eps.alphas_cumprod[999]))
 # --8<-- [end:prediction]
 
 # --8<-- [start:one_line]
-one_line = draw(folder, prompts[:1], steps=50, g=7.5)  # pipe(prompt)
+defaults = inspect.signature(pipe.__call__).parameters  # the call's own
+call_steps = defaults["num_inference_steps"].default
+call_g = defaults["guidance_scale"].default
+one_line = draw(folder, prompts[:1], steps=call_steps, g=call_g)
 gap = psnr(base[0], one_line[0])
 print(f"card's call: {card_steps} steps, guidance {card_g}")
+print(f"pipe(prompt): {call_steps} steps, guidance {call_g}")
 print(f"card's call vs one-line defaults: {gap:.1f} dB")
 row = np.concatenate([base[0], one_line[0]], axis=1)
 save_image(
     row,
     "card_call_then_one_line_call_brick_wall.png",
     alt=f"Two images of a brick wall: the card's call ({card_steps} steps, "
-    f"guidance {card_g:g}) and the one-line call (50 steps, guidance 7.5), "
-    f"{gap:.1f} dB apart.",
+    f"guidance {card_g:g}) and the one-line call ({call_steps} steps, "
+    f"guidance {call_g:g}), {gap:.1f} dB apart.",
 )
 # --8<-- [end:one_line]
 
 assert "prediction_type" in card and "thresholding" in unnamed
+assert set(keys) - set(fields) == {"_class_name", "_diffusers_version"}
+assert call_steps > card_steps and call_g > card_g
 assert not [k for k in fields if k in usage]
 assert broken == [(0, 999)] and np.isnan(out).all()
 assert max(thr) < 20
 glue("n_unnamed", len(unnamed))
 glue("n_fields", len(fields))
+glue("n_keys", len(keys))
 glue("thr_psnr", " and ".join(f"{db:.1f}" for db in thr))
 glue("outside_pct", f"{100 * outside:.0f}")
 glue("one_line_psnr", f"{gap:.1f}")
 glue("card_steps", card_steps)
 glue("card_g", f"{card_g:g}")
-glue("call_ratio", f"{50 / card_steps:g}")
+glue("call_steps", call_steps)
+glue("call_g", f"{call_g:g}")
+glue("call_ratio", f"{call_steps / card_steps:g}")

@@ -2,6 +2,7 @@
 makes of it, and what a dtype argument (one for all, or per component)
 changes."""
 
+import json
 from collections import Counter
 
 import torch
@@ -25,6 +26,8 @@ for path in weight_files():  # every component's .safetensors
     with safe_open(path, framework="pt") as f:
         kinds = Counter(f.get_slice(k).get_dtype() for k in f.keys())
     print(f"{path.parent.name + '/' + path.name:<48}{dict(kinds)}")
+te_config = json.loads((MODEL_DIR / "text_encoder/config.json").read_text())
+print("text_encoder/config.json says dtype:", te_config["dtype"])
 # --8<-- [end:stored]
 
 # --8<-- [start:default]
@@ -57,4 +60,5 @@ assert set(dtypes(one).values()) == {"bfloat16"}
 assert dtypes(per)["unet"] == "bfloat16" and per.dtype == torch.float32
 glue("unet_stored", next(iter(stored["unet"])))
 glue("default_dtype", dtypes(pipe)["unet"])
+glue("te_config_dtype", te_config["dtype"])
 glue("per_reports", str(per.dtype).removeprefix("torch."))

@@ -36,14 +36,14 @@ for name in ("text_encoder", "unet", "vae"):
         f"{name:<13}{params:>10,} params {resident / 1e6:6.2f} MB in "
         f"memory {on_disk / 1e6:6.2f} MB on disk"
     )
-tensors = [
-    v for v in vars(pipe.scheduler).values() if isinstance(v, torch.Tensor)
-]  # (2)!
-sched_bytes = sum(t.numel() * t.element_size() for t in tensors)
-print(
-    f"{'scheduler':<13}{0:>10,} params {sched_bytes / 1e6:6.2f} MB in "
-    f"{len(tensors)} schedule tensors"
-)
+tensors = {
+    k: v for k, v in vars(pipe.scheduler).items() if torch.is_tensor(v)
+}  # (2)!
+sched_bytes = sum(t.numel() * t.element_size() for t in tensors.values())
+print(f"{'scheduler':<13}{0:>10,} params {sched_bytes / 1e6:6.2f} MB in:")
+for key, t in tensors.items():
+    size = t.numel() * t.element_size()
+    print(f"  {key:<21}{str(t.dtype):<15}{str(tuple(t.shape)):<8}{size:>6,} B")
 print(f"{'tokenizer':<13}{len(pipe.tokenizer):>10,} vocabulary entries")
 # --8<-- [end:bytes]
 
@@ -79,4 +79,13 @@ glue("unet_params", f"{unet_params:,}")
 glue("unet_ratio", f"{unet_mem / unet_disk:.1f}")
 glue("total_mb", f"{total / 1e6:.1f}")
 glue("sched_kb", f"{sched_bytes / 1e3:.0f}")
+assert set(tensors) == {
+    "betas",
+    "alphas",
+    "alphas_cumprod",
+    "final_alpha_cumprod",
+    "timesteps",
+}
+steps = tensors["timesteps"]
+glue("timesteps_kb", f"{steps.numel() * steps.element_size() / 1e3:.0f}")
 glue("vae_share", f"{100 * rows['vae'][1] / total:.0f}")
