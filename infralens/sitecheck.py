@@ -141,12 +141,18 @@ class Violation:
 
 # Every content tab set shown on its last tab (the output of a Code /
 # Output pair), so that the rules see the text hidden behind the first.
-SHOW_LAST_TABS = """() => {
-  for (const set of document.querySelectorAll('.tabbed-set')) {
+SHOW_LAST_TABS = """async () => {
+  const sets = document.querySelectorAll('.tabbed-set');
+  for (const set of sets) {
     const inputs = set.querySelectorAll(':scope > input');
-    if (inputs.length > 1) inputs[inputs.length - 1].checked = true;
+    if (inputs.length > 1) inputs[inputs.length - 1].click();
   }
-  return document.querySelectorAll('.tabbed-set').length;
+  // let the theme's scripts see the new layout (they make code blocks
+  // that scroll focusable)
+  await new Promise(r => setTimeout(r, 50));
+  await new Promise(r => requestAnimationFrame(
+    () => requestAnimationFrame(r)));
+  return sets.length;
 }"""
 
 RUN_AXE = """async (tags) => {

@@ -9,8 +9,11 @@
 (function () {
   "use strict";
 
-  var SCROLLERS = ".jupyter-wrapper .highlight-ipynb, " +
-    ".jupyter-wrapper .jp-OutputArea-output pre";
+  var SCROLLERS = {
+    ".md-typeset__scrollwrap": "Table",
+    ".jupyter-wrapper .highlight-ipynb": "Cell code",
+    ".jupyter-wrapper .jp-OutputArea-output pre": "Cell output"
+  };
 
   function nameAnnotations(root) {
     var links = root.querySelectorAll(
@@ -24,17 +27,18 @@
   }
 
   function focusScrollers(root) {
-    root.querySelectorAll(SCROLLERS).forEach(function (el) {
-      if (el.scrollWidth > el.clientWidth + 1) {
-        el.setAttribute("tabindex", "0");
-        if (!el.hasAttribute("aria-label")) {
-          var output = el.closest(".jp-OutputArea-output");
+    Object.keys(SCROLLERS).forEach(function (selector) {
+      root.querySelectorAll(selector).forEach(function (el) {
+        if (el.scrollWidth > el.clientWidth + 1) {
+          el.setAttribute("tabindex", "0");
           el.setAttribute("role", "region");
-          el.setAttribute("aria-label", output ? "Cell output" : "Cell code");
+          el.setAttribute("aria-label", SCROLLERS[selector]);
+        } else if (el.getAttribute("tabindex") === "0") {
+          el.removeAttribute("tabindex");
+          el.removeAttribute("role");
+          el.removeAttribute("aria-label");
         }
-      } else if (el.getAttribute("tabindex") === "0") {
-        el.removeAttribute("tabindex");
-      }
+      });
     });
   }
 
