@@ -4,8 +4,10 @@ Snippets import two helpers from here:
 
 - ``glue(name, value)`` hands a computed value to the page prose
   (``{{ val FILE:name }}``) and returns it unchanged.
-- ``save_figure(fig, name)`` / ``save_image(array, name)`` write a PNG that
-  the page shows under the code's output.
+- ``save_figure(fig, name, alt=...)`` / ``save_image(array, name, alt=...)``
+  write a PNG that the page shows under the code's output; ``alt`` is its
+  text alternative, what a screen reader says in its place: what the
+  figure shows (a figure saved without one fails the build).
 
 Run on its own (``python snippets/.../NN_name.py``) a snippet works the same:
 glued values are printed nowhere and images land in ``_output/``.
@@ -44,25 +46,47 @@ def _check_png_name(name: str) -> str:
     return name
 
 
-def save_figure(fig, name: str) -> Path:
-    """Save a matplotlib figure as a reproducible PNG and close it."""
+def _check_alt(alt, helper: str, name: str) -> str:
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(
+            f'{helper}(..., {name!r}) needs alt="...": a text alternative '
+            "that says what the figure shows (a screen reader reads it in "
+            "place of the image)"
+        )
+    alt = " ".join(alt.split())
+    if len(alt) > state.ALT_MAX:
+        raise ValueError(
+            f"alt text of {name!r} is {len(alt)} characters; keep it under "
+            f"{state.ALT_MAX} and print the numbers as text next to it"
+        )
+    return alt
+
+
+def save_figure(fig, name: str, *, alt: str | None = None) -> Path:
+    """Save a matplotlib figure as a reproducible PNG and close it.
+
+    ``alt`` says what the figure shows, for readers who cannot see it."""
     import matplotlib.pyplot as plt
 
+    alt = _check_alt(alt, "save_figure", name)
     path = output_dir() / _check_png_name(name)
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
-    state.record_image(path.name)
+    state.record_image(path.name, alt)
     return path
 
 
-def save_image(array, name: str) -> Path:
-    """Save an (H, W, 3) or (H, W) array in [0, 1] as a PNG."""
+def save_image(array, name: str, *, alt: str | None = None) -> Path:
+    """Save an (H, W, 3) or (H, W) array in [0, 1] as a PNG.
+
+    ``alt`` says what the image shows, for readers who cannot see it."""
     import numpy as np
     from PIL import Image
 
+    alt = _check_alt(alt, "save_image", name)
     arr = np.asarray(array, dtype=np.float64)
     arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     path = output_dir() / _check_png_name(name)
     Image.fromarray(arr).save(path)
-    state.record_image(path.name)
+    state.record_image(path.name, alt)
     return path

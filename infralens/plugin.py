@@ -19,7 +19,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from infralens.engine import library, notebook, pages
+from infralens.engine import images, library, notebook, pages
 from infralens.engine.runner import (
     Engine,
     atomic_write,
@@ -234,19 +234,31 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             )
             for im in res.images:
                 name, ext = os.path.splitext(im["name"])
-                uri = (
+                base = (
                     f"assets/snippets/{stem.with_suffix('').as_posix()}/"
-                    f"{name}.{im['sha'][:10]}{ext}"
+                    f"{name}.{im['sha'][:10]}"
                 )
-                self.image_uris[(rel, im["name"])] = uri
-                files.append(
-                    File.generated(config, uri, abs_src_path=im["path"])
-                )
+                self.image_uris[(rel, im["name"])] = found = []
+                for uri, path in self._image_copies(im, base, ext):
+                    found.append((uri, *images.png_size(path)))
+                    files.append(
+                        File.generated(config, uri, abs_src_path=str(path))
+                    )
         for page_uri, ds in self.directives.items():
             for d in ds:
                 if d.verb == "notebook":
                     files = self._add_notebook(files, config, page_uri, d)
         return files
+
+    def _image_copies(self, im, base: str, ext: str):
+        """(URI, file) of an image and of its smaller copies, smallest
+        first."""
+        full = Path(im["path"])
+        width, _ = images.png_size(full)
+        for w in images.copy_widths(width):
+            copy = full.with_name(f"{full.stem}.{w}w{ext}")
+            yield f"{base}.{w}w{ext}", images.resized(full, w, copy)
+        yield f"{base}{ext}", full
 
     def _add_notebook(self, files, config, page_uri, d):
         res = self.results[d.snippet]
@@ -327,15 +339,16 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             folder=str(folder) if folder else "",
         )
 
-        def image_url(res, im):
-            return _rel_url(
-                page_uri, self.image_uris[(res.relpath, im["name"])]
-            )
+        def image_files(res, im):
+            return [
+                images.ImageFile(_rel_url(page.file.dest_uri, uri), w, h)
+                for uri, w, h in self.image_uris[(res.relpath, im["name"])]
+            ]
 
         renderer = pages.PageRenderer(
             page_path,
             self.results,
-            image_url,
+            image_files,
             self.notebook_links.get(page_uri, {}),
             include=self._include,
             quotes=self.quotes,

@@ -39,6 +39,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from infralens.engine.images import img_tag
 from infralens.engine.source import SnippetError
 
 BLOCK_RE = re.compile(
@@ -287,7 +288,9 @@ def inline_text(value: str) -> str:
 @dataclass
 class Literals:
     """Printed output kept out of the Markdown: each block is a token in
-    the page source, swapped for its escaped text in the finished HTML."""
+    the page source, swapped for its escaped text in the finished HTML.
+    Attribute tokens (an image's alt text) stand inside a quoted HTML
+    attribute and become one line of text with quotes escaped too."""
 
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))
     texts: dict[str, str] = field(default_factory=dict)
@@ -297,14 +300,19 @@ class Literals:
         self.texts[token] = text
         return token
 
+    def attribute(self, text: str) -> str:
+        token = f"infralens-attr-{self.nonce}-{len(self.texts)}"
+        self.texts[token] = " ".join(text.split())
+        return token
+
     def fill(self, page_html: str) -> str:
-        pattern = re.compile(rf"infralens-literal-{self.nonce}-\d+")
+        pattern = re.compile(rf"infralens-(literal|attr)-{self.nonce}-\d+")
 
         def text(m: re.Match) -> str:
             raw = self.texts.get(m.group())
             if raw is None:
                 return m.group()
-            return html.escape(visible(raw), quote=False)
+            return html.escape(visible(raw), quote=m.group(1) == "attr")
 
         return pattern.sub(text, page_html)
 
@@ -316,7 +324,7 @@ class PageRenderer:
         self,
         page_path,
         results,
-        image_url,
+        image_files,
         notebook_links,
         include=None,
         literals: Literals | None = None,
@@ -324,7 +332,9 @@ class PageRenderer:
     ):
         self.page_path = page_path
         self.results = results  # relpath -> Result
-        self.image_url = image_url  # (Result, image dict) -> relative URL
+        # (Result, image dict) -> [ImageFile], smallest first, URLs relative
+        # to the page as served
+        self.image_files = image_files
         self.notebook_links = notebook_links  # relpath -> markdown lines
         self.include = include  # repository path -> Markdown text
         self.literals = literals or Literals()
@@ -361,8 +371,8 @@ class PageRenderer:
     def _images(self, res, images) -> list[str]:
         lines = []
         for im in images:
-            alt = os.path.splitext(im["name"])[0].replace("_", " ")
-            lines += ["", f"![{alt}]({self.image_url(res, im)})"]
+            alt = self.literals.attribute(im["alt"])
+            lines += ["", img_tag(self.image_files(res, im), alt)]
         return lines
 
     def _output(self, res, d: Directive) -> list[str]:

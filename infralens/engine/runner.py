@@ -36,7 +36,7 @@ from pathlib import Path
 
 from infralens.engine import ENGINE_VERSION, source
 from infralens.engine.source import SnippetError
-from infralens.engine.state import IMAGE_NAME_RE
+from infralens.engine.state import ALT_MAX, IMAGE_NAME_RE
 
 log = logging.getLogger("mkdocs.plugins.infralens")
 # Cache repairs are reported, but are no reason for a strict build to
@@ -100,7 +100,7 @@ class Result:
     relpath: str
     snippet: source.Snippet
     chunks: list[str]
-    images: list[dict]  # {"name", "chunk", "sha", "path"}
+    images: list[dict]  # {"name", "chunk", "alt", "sha", "path"}
     glue: dict[str, str]
     seconds: float
     cached: bool
@@ -327,6 +327,8 @@ class Engine:
         except (OSError, ValueError) as exc:
             self._discard(relpath, path, f"unreadable: {exc}")
             return None
+        if isinstance(entry, dict) and entry.get("key") != self._base_key():
+            return None  # made by another engine version or Python
         problem = entry_problem(entry)
         if problem:
             self._discard(relpath, path, problem)
@@ -444,7 +446,7 @@ class Engine:
         if problem:
             raise SnippetError(relpath, None, problem)
         images = []
-        for name, chunk in resp["images"]:
+        for name, chunk, alt in resp["images"]:
             src = out_dir / name
             if not src.is_file():
                 raise SnippetError(
@@ -452,7 +454,9 @@ class Engine:
                 )
             sha = sha256_file(src)
             _atomic_copy(src, self._image_path(sha))
-            images.append({"name": name, "chunk": chunk, "sha": sha})
+            images.append(
+                {"name": name, "chunk": chunk, "alt": alt, "sha": sha}
+            )
         entry = {
             "key": self._base_key(),
             "snippet": snippet_sha,
@@ -521,9 +525,16 @@ def _images_problem(images, item) -> str | None:
     if not isinstance(images, list):
         return "images is not a list"
     for im in images:
-        name = item(im)
+        name, alt = item(im)
         if not isinstance(name, str) or not IMAGE_NAME_RE.fullmatch(name):
             return f"image name {name!r} is not a plain '*.png' name"
+        if not isinstance(alt, str) or not alt.strip():
+            return (
+                f"image {name} was saved without alt text: pass "
+                'alt="what the figure shows" to save_figure / save_image'
+            )
+        if len(alt) > ALT_MAX:
+            return f"alt text of image {name} is over {ALT_MAX} characters"
     return None
 
 
@@ -555,7 +566,11 @@ def entry_problem(entry) -> str | None:
         return "result seconds malformed"
     problem = _images_problem(
         res.get("images"),
-        lambda im: im.get("name") if isinstance(im, dict) else None,
+        lambda im: (
+            (im.get("name"), im.get("alt"))
+            if isinstance(im, dict)
+            else (None, None)
+        ),
     )
     if problem:
         return problem
@@ -580,11 +595,15 @@ def response_problem(resp: dict) -> str | None:
         return "glue names must be identifiers"
     problem = _images_problem(
         resp.get("images"),
-        lambda im: im[0] if isinstance(im, list) and len(im) == 2 else None,
+        lambda im: (
+            (im[0], im[2])
+            if isinstance(im, list) and len(im) == 3
+            else (None, None)
+        ),
     )
     if problem:
         return problem
-    if not all(isinstance(c, int) for _, c in resp["images"]):
+    if not all(isinstance(c, int) for _, c, _ in resp["images"]):
         return "image records are malformed"
     if not all(
         _is_str_list(resp.get(k)) for k in ("modules", "files", "packages")

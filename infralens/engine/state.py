@@ -10,9 +10,12 @@ import re
 
 # what an image may be called: it becomes part of a URL and an alt text
 IMAGE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
+# the longest text alternative an image may have (numbers belong in
+# printed text next to the figure, not in its alt text)
+ALT_MAX = 600
 
 _glue: dict[str, str] = {}
-_images: list[tuple[str, int]] = []
+_images: list[tuple[str, int, str]] = []
 _chunk = 0
 
 
@@ -34,10 +37,12 @@ def record_glue(name: str, value) -> None:
     _glue[name] = value if isinstance(value, str) else str(value)
 
 
-def record_image(name: str) -> None:
-    _images[:] = [(n, c) for n, c in _images if n != name]
-    _images.append((name, _chunk))
+def record_image(name: str, alt: str = "") -> None:
+    """An image the snippet saved, with its text alternative (checked by
+    the engine: an image without one fails the build)."""
+    _images[:] = [im for im in _images if im[0] != name]
+    _images.append((name, _chunk, alt))
 
 
-def take() -> tuple[dict[str, str], list[tuple[str, int]]]:
+def take() -> tuple[dict[str, str], list[tuple[str, int, str]]]:
     return dict(_glue), list(_images)

@@ -22,7 +22,15 @@ print(
     f"top-1: {result.correct}/{result.total} = {result.accuracy:.0%}"
     f" (chance {chance:.0%})"
 )
-save_image(sample_grid(result), "samples_source_then_seeds_0_to_3.png")
+save_image(
+    sample_grid(result),
+    "samples_source_then_seeds_0_to_3.png",
+    alt=f"A grid of {len(names())} rows, one per caption: the training "
+    f"image, then the samples for its caption with seeds {SEEDS[0]} to "
+    f"{SEEDS[-1]}. The rows, "
+    "in order: " + "; ".join(prompt(n) for n in names()) + ". How many "
+    "samples matched their own image is in the table above.",
+)
 
 assert result.accuracy > 3 * chance
 glue("top1", f"{result.accuracy:.0%}")

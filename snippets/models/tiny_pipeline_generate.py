@@ -26,7 +26,13 @@ image = pipe(
     output_type="np",
 ).images[0]  # (128, 128, 3) floats in [0, 1]
 print("image:", image.shape, image.dtype)
-save_image(image, "a_photo_of_a_brick_wall_seed_0.png")
+save_image(
+    image,
+    "a_photo_of_a_brick_wall_seed_0.png",
+    alt=f"The {image.shape[0]}x{image.shape[1]} image drawn for 'a photo "
+    "of a brick wall' with seed 0: a blurry grey wall of upright bricks "
+    "with pale mortar lines",
+)
 # --8<-- [end:generate]
 
 files = weight_files()  # unet, text encoder, and the linked small VAE

@@ -33,7 +33,16 @@ for c, ax in enumerate(axes[1]):
 for ax in axes.flat:
     ax.axis("off")
 fig.tight_layout()
-save_figure(fig, "reconstruction.png")
+save_figure(
+    fig,
+    "reconstruction.png",
+    alt=f"Top row: the {image.shape[2]}x{image.shape[3]} cat photo, its "
+    f"reconstruction after encode and decode, softer and less detailed "
+    f"({psnr(image, recon):.1f} dB PSNR), and the absolute difference, "
+    "brightest around the eyes and along the edges of the fur. Bottom "
+    f"row: the {latents.shape[1]} latent channels, each "
+    f"{latents.shape[2]}x{latents.shape[3]}, as blue-to-red heat maps.",
+)
 # --8<-- [end:figure]
 
 # --8<-- [start:detail]

@@ -60,7 +60,13 @@ for name, shapes in calls.items():
     print(f"{name:<11} ran {len(shapes):>2}x on {sorted(set(shapes))}")
 print(f"{n} of {steps} steps, from t={int(timesteps[0])}")
 print(f"PSNR out vs in: {psnr(image, out.clamp(-1, 1)):.1f} dB")
-save_image(to_rgb(out), "cat_img2img_a_photo_of_grass_strength_0.4.png")
+save_image(
+    to_rgb(out),
+    "cat_img2img_a_photo_of_grass_strength_0.4.png",
+    alt=f"The cat photo after image-to-image with the prompt '{prompt}' "
+    f"at strength {strength}: a blurry green and white texture like "
+    "grass, no cat left in it",
+)
 # --8<-- [end:loop]
 by_hand = {name: list(shapes) for name, shapes in calls.items()}
 
