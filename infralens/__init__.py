@@ -68,8 +68,8 @@ def save_figure(fig, name: str, *, alt: str | None = None) -> Path:
     ``alt`` says what the figure shows, for readers who cannot see it."""
     import matplotlib.pyplot as plt
 
-    alt = _check_alt(alt, "save_figure", name)
     path = output_dir() / _check_png_name(name)
+    alt = _check_alt(alt, "save_figure", name)
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
     state.record_image(path.name, alt)
@@ -83,10 +83,10 @@ def save_image(array, name: str, *, alt: str | None = None) -> Path:
     import numpy as np
     from PIL import Image
 
+    path = output_dir() / _check_png_name(name)
     alt = _check_alt(alt, "save_image", name)
     arr = np.asarray(array, dtype=np.float64)
     arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    path = output_dir() / _check_png_name(name)
     Image.fromarray(arr).save(path)
     state.record_image(path.name, alt)
     return path

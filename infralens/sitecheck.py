@@ -178,13 +178,25 @@ def _merge(found: dict, page: str, view: str, raw: list[dict]) -> None:
         known.extend(t for t in v["targets"] if t not in known)
 
 
+@dataclass
+class Sweep:
+    """What one viewport and palette showed over all pages."""
+
+    violations: list[Violation]
+    foreign: list[str]  # requests that tried to leave 127.0.0.1
+    sideways: dict[str, int]  # page -> px it scrolls sideways, if any
+
+
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+
+
 def axe_sweep(
     browser, base_url: str, pages: list[str], view: str, scheme: str
-) -> tuple[list[Violation], list[str]]:
+) -> Sweep:
     """axe-core's WCAG 2.1 A/AA rules on every page in one viewport and
     palette: each page as loaded, then with every tab set switched to its
-    last tab. Returns the violations (one per page and rule, with every
-    element that failed) and the requests that tried to leave 127.0.0.1.
+    last tab. The violations come one per page and rule, with every
+    element that failed; pages are also measured for sideways scrolling.
     """
     width, height = VIEWPORTS[view]
     context = browser.new_context(
@@ -195,6 +207,7 @@ def axe_sweep(
     local_only(context, foreign)
     axe_source = AXE_JS.read_text(encoding="utf-8")
     found: dict = {}
+    sideways: dict[str, int] = {}
     label = f"{view} {scheme}"
     try:
         page = context.new_page()
@@ -204,13 +217,16 @@ def axe_sweep(
                 "s => document.body.dataset.mdColorScheme === s",
                 arg=SCHEMES[scheme],
             )
+            overflow = page.evaluate(SIDEWAYS)
+            if overflow > 0:
+                sideways[path] = overflow
             page.evaluate(axe_source)
             _merge(found, path, label, page.evaluate(RUN_AXE, WCAG_TAGS))
             if page.evaluate(SHOW_LAST_TABS):
                 _merge(found, path, label, page.evaluate(RUN_AXE, WCAG_TAGS))
     finally:
         context.close()
-    return list(found.values()), foreign
+    return Sweep(list(found.values()), foreign, sideways)
 
 
 def count_by_rule(violations: list[Violation]) -> dict[str, int]:

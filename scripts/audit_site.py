@@ -48,20 +48,24 @@ def build(site: Path) -> None:
 
 def audit(site: Path, runs: int) -> dict:
     pages = sitecheck.site_pages(site)
-    report: dict = {"pages": len(pages), "views": {}, "rules": {}}
+    report: dict = {
+        "pages": len(pages),
+        "views": {},
+        "rules": {},
+        "sideways": {},
+    }
     every = []
     with sitecheck.serve(site) as url, sitecheck.chromium() as browser:
         for view in sitecheck.VIEWPORTS:
             for scheme in sitecheck.SCHEMES:
-                found, foreign = sitecheck.axe_sweep(
-                    browser, url, pages, view, scheme
-                )
-                if foreign:
-                    sys.exit(f"requests left localhost: {foreign}")
-                every += found
+                sweep = sitecheck.axe_sweep(browser, url, pages, view, scheme)
+                if sweep.foreign:
+                    sys.exit(f"requests left localhost: {sweep.foreign}")
+                every += sweep.violations
                 report["views"][f"{view} {scheme}"] = sum(
-                    len(v.targets) for v in found
+                    len(v.targets) for v in sweep.violations
                 )
+                report["sideways"][f"{view} {scheme}"] = sweep.sideways
         report["rules"] = sitecheck.count_by_rule(every)
         report["total"] = sum(report["rules"].values())
         loads = [sitecheck.phone_load(browser, url, LAB) for _ in range(runs)]

@@ -102,7 +102,7 @@ import os, time
 import numpy as np
 from infralens import save_image
 flags = {flags!r}
-save_image(np.full((4, 4, 3), {value}), "plot.png")
+save_image(np.full((4, 4, 3), {value}), "plot.png", alt="one colour")
 open(os.path.join(flags, "{me}"), "w").close()
 deadline = time.time() + 20
 while not os.path.exists(os.path.join(flags, "{other}")):
@@ -156,7 +156,7 @@ def _built_once(toy):
         "snippets/demo/s.py",
         "import numpy as np\nfrom infralens import save_image\n"
         "print('the real output')\n"
-        "save_image(np.full((4, 4, 3), 0.5), 'grey.png')\n",
+        "save_image(np.full((4, 4, 3), 0.5), 'grey.png', alt='grey')\n",
     )
     page(toy, "{{ run s.py }}")
     toy.build_page()

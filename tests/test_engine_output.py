@@ -23,7 +23,7 @@ print("<script>alert('x')</script> & ```")
 glue("answer", 6 * 7)
 # --8<-- [start:second]
 warnings.warn("a library warning")
-save_image(np.full((8, 8, 3), 0.5), "grey.png")
+save_image(np.full((8, 8, 3), 0.5), "grey.png", alt="A flat grey square")
 print("from the region")
 # --8<-- [end:second]
 """

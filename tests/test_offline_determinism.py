@@ -48,6 +48,7 @@ def fingerprint(result) -> tuple:
         (
             im["name"],
             im["chunk"],
+            im["alt"],
             hashlib.sha256(Path(im["path"]).read_bytes()).hexdigest(),
         )
         for im in result.images

@@ -4,10 +4,31 @@ an .ipynb with outputs, so the notebook page shows this build's results."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 from pathlib import Path
 
+from infralens.engine.images import png_size
 from infralens.engine.pages import visible
+
+
+def _image_output(im: dict) -> dict:
+    """An image as notebook output: HTML with its alt text and size (the
+    notebook renderers' PNG output has no alt), and the alt text as the
+    plain-text form."""
+    path = Path(im["path"])
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    width, height = png_size(path)
+    alt = html.escape(" ".join(im["alt"].split()), quote=True)
+    tag = (
+        f'<img src="data:image/png;base64,{data}" alt="{alt}" '
+        f'width="{width}" height="{height}" loading="lazy" />'
+    )
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"text/html": tag, "text/plain": im["alt"]},
+    }
 
 
 def build_notebook(result) -> str:
@@ -37,17 +58,7 @@ def build_notebook(result) -> str:
             )
         for im in result.images:
             if im["chunk"] in ids:
-                data = base64.b64encode(Path(im["path"]).read_bytes())
-                outputs.append(
-                    {
-                        "output_type": "display_data",
-                        "metadata": {},
-                        "data": {
-                            "image/png": data.decode("ascii"),
-                            "text/plain": im["name"],
-                        },
-                    }
-                )
+                outputs.append(_image_output(im))
         count += 1
         cells.append(
             {

@@ -495,6 +495,8 @@ class PageRenderer:
         images = res.images_for(d.region)
         if not text and not images:
             return [""] + code + [""]
-        out = ["", '=== "Code"', ""] + _indent(code, "    ")
+        # "===!" starts a tab set of its own: two run blocks in a row stay
+        # two Code / Output pairs instead of one set of four tabs
+        out = ["", '===! "Code"', ""] + _indent(code, "    ")
         out += ["", '=== "Output"', ""] + _indent(self._output(res, d), "    ")
         return out + [""]
