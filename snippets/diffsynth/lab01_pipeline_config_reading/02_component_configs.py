@@ -1,22 +1,12 @@
 """Each component's own config file, the numbers in them that must agree
 for the pipeline to run, and the component graph they describe."""
 
-import inspect
 import json
 
 import matplotlib.pyplot as plt
 
-import infralens
-from infralens import glue
+from infralens import glue, save_figure
 from infralens.tiny_pipeline import MODEL_DIR
-
-
-def save_figure(fig, name, alt):
-    """infralens.save_figure, with the text alternative passed on where the
-    installed helper takes one (alt= is being added to the helpers)."""
-    takes = "alt" in inspect.signature(infralens.save_figure).parameters
-    infralens.save_figure(fig, name, **({"alt": alt} if takes else {}))
-
 
 # --8<-- [start:read]
 FILES = {

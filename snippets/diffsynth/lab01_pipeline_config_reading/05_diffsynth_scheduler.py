@@ -3,7 +3,6 @@ the tiny pipeline's scheduler_config.json; then the tiny UNet driven by
 it, once with the folder's settings and once with DiffSynth's defaults."""
 
 import importlib.util
-import inspect
 import json
 from pathlib import Path
 
@@ -11,18 +10,9 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler
 
-import infralens
-from infralens import glue
+from infralens import glue, save_image
 from infralens.small_vae import psnr, to_rgb
 from infralens.tiny_pipeline import MODEL_DIR, load
-
-
-def save_image(image, name, alt):
-    """infralens.save_image, with the text alternative passed on where the
-    installed helper takes one (alt= is being added to the helpers)."""
-    takes = "alt" in inspect.signature(infralens.save_image).parameters
-    infralens.save_image(image, name, **({"alt": alt} if takes else {}))
-
 
 # --8<-- [start:isolated]
 DIFFSYNTH = Path(

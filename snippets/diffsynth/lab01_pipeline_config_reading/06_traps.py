@@ -10,17 +10,8 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler
 
-import infralens
-from infralens import glue
+from infralens import glue, save_image
 from infralens.tiny_pipeline import MODEL_DIR, load
-
-
-def save_image(image, name, alt):
-    """infralens.save_image, with the text alternative passed on where the
-    installed helper takes one (alt= is being added to the helpers)."""
-    takes = "alt" in inspect.signature(infralens.save_image).parameters
-    infralens.save_image(image, name, **({"alt": alt} if takes else {}))
-
 
 pipe = load()
 prompts = ["a photo of a brick wall", "a photo of a rocket"]

@@ -1,7 +1,6 @@
 """Trace DiffusionPipeline.from_pretrained on the tiny pipeline: which
 component loads when, from which files, and how long each one takes."""
 
-import inspect
 import os
 import sys
 import time
@@ -11,18 +10,10 @@ import safetensors.torch
 import transformers.modeling_utils
 from diffusers.pipelines import pipeline_utils
 
-import infralens
-from infralens import glue
+from infralens import glue, save_figure
 from infralens.tiny_pipeline import MODEL_DIR, load
 
 ROOT = MODEL_DIR.parent.parent  # the repository
-
-
-def save_figure(fig, name, alt):
-    """infralens.save_figure, with the text alternative passed on where the
-    installed helper takes one (alt= is being added to the helpers)."""
-    takes = "alt" in inspect.signature(infralens.save_figure).parameters
-    infralens.save_figure(fig, name, **({"alt": alt} if takes else {}))
 
 
 # --8<-- [start:trace]

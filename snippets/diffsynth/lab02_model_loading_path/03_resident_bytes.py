@@ -1,22 +1,11 @@
 """Parameters and resident bytes per component, against the bytes of the
 weight file each one was loaded from."""
 
-import inspect
-
 import matplotlib.pyplot as plt
 import torch
 
-import infralens
-from infralens import glue
+from infralens import glue, save_figure
 from infralens.tiny_pipeline import MODEL_DIR, load
-
-
-def save_figure(fig, name, alt):
-    """infralens.save_figure, with the text alternative passed on where the
-    installed helper takes one (alt= is being added to the helpers)."""
-    takes = "alt" in inspect.signature(infralens.save_figure).parameters
-    infralens.save_figure(fig, name, **({"alt": alt} if takes else {}))
-
 
 pipe = load()
 

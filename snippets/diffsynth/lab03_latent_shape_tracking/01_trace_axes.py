@@ -96,5 +96,14 @@ for ax, (picture, title) in zip(axes, panels, strict=True):
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
 fig.tight_layout()
-save_figure(fig, "latent_through_the_pipeline.png")
+save_figure(
+    fig,
+    "latent_through_the_pipeline.png",
+    alt=f"Three panels for the first image of '{prompts[0]}'. Its starting "
+    f"noise {tuple(noise.shape)} and its latent after {steps} steps, the "
+    f"same shape, each as {noise.shape[0]} grey channel maps in a 2 by 2 "
+    f"grid; then the decoded {images.shape[2]} by {images.shape[3]} RGB "
+    f"picture, {images.shape[2] // final.shape[1]} times the latent's "
+    "height and width.",
+)
 # --8<-- [end:figure]

@@ -78,7 +78,23 @@ for ax, (grid, title, rows, cols) in zip(axes, panels, strict=True):
     ax.set_xlabel(f"{cols} that moved (dark)")
     ax.set_xticks(range(grid.shape[1]))
     ax.set_yticks(range(grid.shape[0]))
-save_figure(fig, "batch_versus_frames.png")
+reached = {}  # latent frames reached -> the input frames that reach them
+for k, row in enumerate(reach.tolist()):
+    reached.setdefault(tuple(i for i, r in enumerate(row) if r), []).append(k)
+frames_text = "; ".join(
+    f"input frame{'s' * (len(ks) > 1)} {', '.join(map(str, ks))} moved "
+    f"latent frame{'s' * (len(v) > 1)} {', '.join(map(str, v))}"
+    for v, ks in reached.items()
+)
+save_figure(
+    fig,
+    "batch_versus_frames.png",
+    alt="Two grids, dark where an output moved when one input changed. "
+    f"Left, a batch of {len(batch_moved)} images: new noise for one image "
+    "moved only that image's output, a dark diagonal. Right, one clip of "
+    f"{video.shape[2]} frames encoded to {z.shape[2]} latent frames: "
+    f"{frames_text}.",
+)
 # --8<-- [end:figure]
 
 independent = torch.equal(torch.stack(batch_moved), torch.eye(3).bool())

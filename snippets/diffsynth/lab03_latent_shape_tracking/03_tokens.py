@@ -62,7 +62,16 @@ right.imshow(
 right.set_title(f"tokens {tuple(tokens.shape[1:])}: one row each", size=10)
 right.set_xlabel("4 channels x 2x2 positions")
 right.set_ylabel("token")
-save_figure(fig, "flux_packing.png")
+save_figure(
+    fig,
+    "flux_packing.png",
+    alt=f"Left: the cat's {h} by {w} latent with each 2 by 2 block of cells "
+    "coloured as one token, every fifth token numbered; the numbers run "
+    "left to right along each row of blocks. Right: the "
+    f"{tokens.shape[1]} tokens as {tokens.shape[1]} rows of "
+    f"{tokens.shape[2]} values ({C} channels times 2 by 2 positions), "
+    "coloured blue to red.",
+)
 # --8<-- [end:figure]
 
 
@@ -203,5 +212,14 @@ ax.set_xlabel("attention score entries per head and layer (log)")
 for i, (_, _, a) in enumerate(rows):
     ax.text(a**2, i, f" {a:,} tokens", va="center", size=8)
 ax.set_xlim(1e6, 1e11)
-save_figure(fig, "attention_cost.png")
+bars = "; ".join(
+    f"{label}: {a:,} tokens, {a**2 / 1e6:,.0f} million" for label, _, a in rows
+)
+save_figure(
+    fig,
+    "attention_cost.png",
+    alt="Horizontal bar chart on a log scale of attention score entries "
+    f"per head and layer, attended tokens squared. {bars}. The Wan 2.1 "
+    "bars reach far past every FLUX.1 bar.",
+)
 # --8<-- [end:chart]

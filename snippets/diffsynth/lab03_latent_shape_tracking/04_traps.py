@@ -51,7 +51,17 @@ strip = np.concatenate(
         for r in rows
     ]
 )
-save_image(strip, "frames_folded_right_then_wrong.png")
+save_image(
+    strip,
+    "frames_folded_right_then_wrong.png",
+    alt=f"Two rows of {F} images, each {H} by {W}. Top: the frames of a "
+    "pan across the held-out cat photo, folded into the batch the right "
+    "way. Bottom: the same tensor after a bare reshape; each image's red, "
+    "green and blue are planes of three different frames, not one "
+    "frame's three colours, so its colours are false and its edges "
+    "ghosted. PSNR of each bottom image against its frame: "
+    f"{', '.join(seen)} dB.",
+)
 # --8<-- [end:fold_figure]
 
 # --8<-- [start:video_fold]

@@ -80,10 +80,12 @@ for i in range(steps + 1):
 fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(9, 3.6))
 styles = {"DDIM": "o-", "DPM++ 2M Karras": "s-"}
 styles.update({"FlowMatch shift 1": "^--", "FlowMatch shift 3": "v--"})
+calls_at = []  # each line's timesteps, for the text alternative
 for name, style in styles.items():
     s = schedulers["Euler" if name == "DDIM" else name]
     label = "DDIM = Euler = DPM++ 2M" if name == "DDIM" else name
     ax_t.plot(s.timesteps.float(), style, label=label, ms=4)
+    calls_at.append(f"{label}: {', '.join(f'{t:.0f}' for t in s.timesteps)}")
     if name.startswith("Flow"):
         sig = s.sigmas[:-1]  # x_t = (1 - sigma) x0 + sigma noise
         snr = ((1 - sig) / sig) ** 2
@@ -102,7 +104,15 @@ ax_t.legend(fontsize=8)
 for ax in (ax_t, ax_s):
     ax.set_xticks(range(steps))
 fig.tight_layout()
-save_figure(fig, "schedules_10_steps.png")
+save_figure(
+    fig,
+    "schedules_10_steps.png",
+    alt=f"Two line charts over steps 0 to {steps - 1}. Left, the timestep "
+    "of each call: " + "; ".join(calls_at) + ". Right, log10 SNR of the "
+    "denoiser's input, rising on every line; the blue line's step 0 is "
+    "Euler's and DPM++ 2M's, while DDIM's and flow matching's step 0 (SNR "
+    "0) lie below the chart. The tables above list every value.",
+)
 # --8<-- [end:figure]
 
 # --8<-- [start:diffsynth]

@@ -94,12 +94,26 @@ print(f"stepped by hand instead: nearest image {found}, {flow_db:.1f} dB")
 
 # --8<-- [start:figure]
 fig, axes = plt.subplots(1, 5, figsize=(10, 2.5))
+panels = []  # what each panel shows, for the text alternative
 for ax, (name, im) in zip(axes, images.items(), strict=True):
     ax.imshow(np.nan_to_num(im))  # NaN drawn as black
     ax.set_title(name, fontsize=9)
     ax.set_axis_off()
+    nearest = names()[nearest_image(np.nan_to_num(im)[None], crops)[0]]
+    if np.isnan(im).all():
+        panels.append(f"{name}: every pixel NaN, drawn black")
+    elif im is right:
+        panels.append(f"{name}: nearest training image {nearest}")
+    else:
+        panels.append(f"{name}: nearest {nearest}, {db(im):.1f} dB")
 fig.tight_layout()
-save_figure(fig, "prediction_type_trap.png")
+save_figure(
+    fig,
+    "prediction_type_trap.png",
+    alt=f"A row of {len(images)} images for '{text}', one seed, {steps} "
+    "steps, each titled with its scheduler and prediction type; dB is "
+    "PSNR against the first. " + "; ".join(panels) + ".",
+)
 # --8<-- [end:figure]
 
 found = {

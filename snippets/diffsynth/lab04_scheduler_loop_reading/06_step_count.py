@@ -36,7 +36,17 @@ for ax, (n, im) in zip(axes, images.items(), strict=True):
     ax.set_title(f"{n} step{'s' if n > 1 else ''}", fontsize=9)
     ax.set_axis_off()
 fig.tight_layout()
-save_figure(fig, "rocket_by_step_count.png")
+closer = ", ".join(
+    f"{n} {psnr(ref, images[n] * 2 - 1):.1f} dB" for n in counts[:-1]
+)
+save_figure(
+    fig,
+    "rocket_by_step_count.png",
+    alt=f"A row of {len(counts)} images of '{prompt('rocket')}' from the "
+    f"same seed and noise, drawn with {', '.join(map(str, counts))} "
+    f"steps. PSNR against the {counts[-1]}-step image, by steps: "
+    f"{closer}; each closer than the one before.",
+)
 # --8<-- [end:figure]
 
 db = {n: psnr(ref, images[n] * 2 - 1) for n in counts[:-1]}

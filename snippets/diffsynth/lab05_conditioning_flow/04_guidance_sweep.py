@@ -45,7 +45,18 @@ ax.set_yticks([64 + 128 * i for i in range(len(seeds))])
 ax.set_yticklabels([f"seed {s}" for s in seeds])
 ax.tick_params(length=0)
 ax.set_title(f'"{caption}"', fontsize=10)
-save_figure(fig, "guidance_sweep.png")
+per_scale = "; ".join(
+    f"guidance {g:g}, {matched[g]} of {len(seeds)}, {contrast[g]:.3f}"
+    for g in scales
+)
+save_figure(
+    fig,
+    "guidance_sweep.png",
+    alt=f"A grid of samples for '{caption}': one row per seed, "
+    f"{seeds[0]} to {seeds[-1]}, one column per guidance scale, "
+    f"{', '.join(f'{g:g}' for g in scales)}. Samples nearest to the "
+    f"{name} image, and pixel std: {per_scale}.",
+)
 # --8<-- [end:figure]
 
 assert list(contrast.values()) == sorted(contrast.values())  # rises

@@ -112,5 +112,14 @@ for ax, (x, title) in zip(axes, panels, strict=True):
     ax.imshow(to_rgb(x))
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
-save_figure(fig, "image_condition_versus_captions.png")
+save_figure(
+    fig,
+    "image_condition_versus_captions.png",
+    alt=f"Three {cat.shape[2]}x{cat.shape[3]} images in a row. The "
+    "held-out cat photo, the condition; the image drawn for the closest "
+    f"of {len(captions)} captions, '{captions[best]}', "
+    f"{scores[best]:.1f} dB PSNR against the cat; and the cat given as an "
+    f"image condition with no prompt, {psnr(cat, edited):.1f} dB, closer "
+    "to the cat than any caption's image.",
+)
 # --8<-- [end:figure]

@@ -76,5 +76,12 @@ with_cat = i2i(
 ).images[0]
 picture = cat[0].permute(1, 2, 0).numpy()
 strip = np.concatenate([text_only, picture, with_cat], axis=1)
-save_image(strip, "prompt_image_both.png")
+save_image(
+    strip,
+    "prompt_image_both.png",
+    alt=f"Three {picture.shape[0]}x{picture.shape[1]} images side by side: "
+    f"the pipeline's output for '{prompt}' alone; the held-out cat photo, "
+    "the image condition; and image-to-image from the cat with the same "
+    f"prompt at strength {strength}.",
+)
 print("left: prompt only; middle: the image condition; right: both")

@@ -181,7 +181,20 @@ arrow(
     (2.6, 0.58),
 )
 ax.set_title("The tiny pipeline's components in one pipe(...) call")
-save_figure(fig, "component_graph.png")
+loop = ", ".join(f"{n} x{seen[n][0]}" for n in ("scale_model_input", "unet"))
+save_figure(
+    fig,
+    "component_graph.png",
+    alt="Flow chart of one pipe(...) call, each arrow labelled with what "
+    f"it carries. Top: tokenizer, ids {shape['text_encoder'][0]}, to "
+    f"text_encoder x{n_text}, whose output goes down to the unet as "
+    f"{text_shape[0]}. Middle, the loop: prepare_latents {latent}, stacked "
+    f"x{copies}, to {loop} and scheduler.step x{seen['step'][0]}, which "
+    "arrows back for the next timestep. Bottom, after the last step: "
+    f"divided by {scale}, vae.post_quant_conv, vae.decoder "
+    f"{shape['decoder'][1]}, postprocess and a PIL image {pixels.shape} "
+    f"{pixels.dtype}.",
+)
 # --8<-- [end:graph]
 
 assert seen["text_encoder"][0] == 2 and seen["decoder"][0] == 1

@@ -226,7 +226,22 @@ ax.set_title(f"One pipe(...) call, {STEPS} steps, guidance {GUIDANCE}")
 mem.set_ylabel("peak MiB")
 mem.set_xlabel("milliseconds since the call started")
 fig.tight_layout()
-save_figure(fig, "trace_timeline.png")
+top = max(trace, key=lambda e: e["mib"])
+longest = sorted(typical, key=typical.get, reverse=True)[:2]
+spans = "; ".join(
+    f"{n} {len(ms_of[n])}x, {typical[n] / sum(typical.values()):.0%}"
+    for n in longest
+)
+save_figure(
+    fig,
+    "trace_timeline.png",
+    alt=f"Timeline of the {len(trace)} traced calls of one pipe(...) "
+    f"call, {total_ms:.0f} ms in all: one row per component, "
+    f"{', '.join(rows)}, each call a bar from its start as long as it "
+    f"took. The longest rows, calls and share of the time: {spans}. "
+    "Below, a spike at each call's start as high as its peak activation "
+    f"memory; the highest is {top['name']}, {top['mib']:.2f} MiB.",
+)
 
 # %% [markdown]
 # Checks: the claims the lab page makes about this trace. Change a knob
