@@ -91,9 +91,10 @@ def card(ev, counts, size_mb, seconds, log, load=None) -> str:
     return f"""# InfraLens small VAE
 
 A diffusers `AutoencoderKL` in the Stable Diffusion VAE's shape, small
-enough to encode and decode in milliseconds on a laptop CPU. It exists so
-that every InfraLens page can run a real, trained VAE offline. This card is
-written by `scripts/evaluate_vae.py`; every number in it was measured.
+enough to run on a laptop CPU ("Held-out quality" below gives the measured
+round-trip time). It exists so that every InfraLens page can run a real,
+trained VAE offline. This card is written by `scripts/evaluate_vae.py`;
+every number about this model was measured; the SD column is cited.
 
 ## Architecture
 
@@ -141,9 +142,11 @@ but it does not carry the same meaning here: Latent Diffusion sums its
 reconstruction loss (L1 plus a perceptual term) over the 3 x H x W values
 of each image
 ([contperceptual.py]({LD}/ldm/modules/losses/contperceptual.py#L48-L60)),
-while this script averages it, so the same weight makes the KL term
-{kl_factor:,} times (3 x {log["crop"]} x {log["crop"]}) stronger
-against reconstruction than in Latent Diffusion. Training took
+while this script averages it, so the same weight gives the KL term about
+{kl_factor:,} times (3 x {log["crop"]} x {log["crop"]}) more weight per
+pixel than a loss summed over the crop, as Latent Diffusion's is (before
+Latent Diffusion's learned log-variance rescaling, and with L1 + LPIPS
+rather than MSE). Training took
 {log["train_seconds"] / 60:.1f} minutes.
 
 | image | ships in | license |

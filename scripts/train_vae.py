@@ -7,8 +7,10 @@ held out). Loss: mean squared error (a mean over pixel values) plus
 1e-6 x KL (summed over each image's latent, averaged over the batch).
 1e-6 is the kl_weight of Latent Diffusion's KL-autoencoder configs, but
 Latent Diffusion sums its reconstruction loss over the pixel values of
-each image; against the mean used here the same weight counts the KL
-3 x 64 x 64 = 12,288 times more heavily. After training, scaling_factor
+each image; against the mean used here the same weight gives the KL about
+3 x 64 x 64 = 12,288 times more weight per pixel (before Latent
+Diffusion's learned log-variance rescaling, and with its L1 + LPIPS loss
+rather than MSE). After training, scaling_factor
 is measured as Latent Diffusion's scale_by_std does it: 1 / std of
 posterior samples of a batch.
 """
