@@ -100,3 +100,16 @@ def test_starter_notebook_images_carry_their_alt_text(toy):
     tag = out["data"]["text/html"]
     assert 'alt="All &lt;dark&gt;"' in tag
     assert 'width="16" height="8"' in tag
+
+
+def test_starter_notebook_embeds_wide_figures_at_column_size(toy):
+    snippet(
+        toy,
+        "# %%\nsave_image(np.ones((100, 1000)), 'wide.png', alt='White')\n",
+        name="starter.py",
+    )
+    result = toy.engine().result("snippets/demo/starter.py")
+    nb = json.loads(notebook.build_notebook(result))
+    (out,) = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    width = notebook.NOTEBOOK_MAX_WIDTH
+    assert f'width="{width}" height="80"' in out["data"]["text/html"]

@@ -5,20 +5,41 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 from pathlib import Path
 
 from infralens.engine.images import png_size
 from infralens.engine.pages import visible
 
+# widest image a notebook embeds: the content column is 688 CSS pixels, so
+# a wider figure would only be scaled down by the browser after download
+NOTEBOOK_MAX_WIDTH = 800
+
+
+def _png(path: Path) -> tuple[bytes, int, int]:
+    """The PNG's bytes and size, scaled down to NOTEBOOK_MAX_WIDTH."""
+    width, height = png_size(path)
+    if width <= NOTEBOOK_MAX_WIDTH:
+        return path.read_bytes(), width, height
+    from PIL import Image
+
+    with Image.open(path) as im:
+        height = max(1, round(height * NOTEBOOK_MAX_WIDTH / width))
+        small = im.resize(
+            (NOTEBOOK_MAX_WIDTH, height), Image.Resampling.LANCZOS
+        )
+    buf = io.BytesIO()
+    small.save(buf, format="PNG", optimize=True)
+    return buf.getvalue(), NOTEBOOK_MAX_WIDTH, height
+
 
 def _image_output(im: dict) -> dict:
     """An image as notebook output: HTML with its alt text and size (the
     notebook renderers' PNG output has no alt), and the alt text as the
     plain-text form."""
-    path = Path(im["path"])
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    width, height = png_size(path)
+    png, width, height = _png(Path(im["path"]))
+    data = base64.b64encode(png).decode("ascii")
     alt = html.escape(" ".join(im["alt"].split()), quote=True)
     tag = (
         f'<img src="data:image/png;base64,{data}" alt="{alt}" '
