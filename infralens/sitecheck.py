@@ -145,7 +145,9 @@ SHOW_LAST_TABS = """async () => {
   const sets = document.querySelectorAll('.tabbed-set');
   for (const set of sets) {
     const inputs = set.querySelectorAll(':scope > input');
-    if (inputs.length > 1) inputs[inputs.length - 1].click();
+    // checked, not clicked: a click would also switch the linked tabs
+    // of later pages (the theme remembers the choice)
+    if (inputs.length > 1) inputs[inputs.length - 1].checked = true;
   }
   // let the theme's scripts see the new layout (they make code blocks
   // that scroll focusable)

@@ -89,6 +89,9 @@ def main() -> None:
     ap.add_argument("--site", type=Path, help="a built site (default: build)")
     ap.add_argument("--runs", type=int, default=5, help="phone-profile loads")
     ap.add_argument("--out", type=Path, help="write the numbers as JSON")
+    ap.add_argument(
+        "--label", default="", help="what was audited, kept in the JSON"
+    )
     args = ap.parse_args()
     why = sitecheck.missing_tools()
     if why:
@@ -109,6 +112,9 @@ def main() -> None:
     print(f"{'total':<28} {report['total']:>8,}")
     for view, n in report["views"].items():
         print(f"  {view:<26} {n:>8,}")
+    for view, found in report["sideways"].items():
+        for path, px in found.items():
+            print(f"  /{path} scrolls sideways by {px} px ({view})")
     phone = report["phone_lab_page"]
     print(
         f"lab page on the phone profile (median of {phone['runs']} cold "
@@ -122,6 +128,7 @@ def main() -> None:
     ):
         print(f"  {label:<24} {phone[key]:>8,.0f} {unit}".rstrip())
     if args.out:
+        report["label"] = args.label
         report["axe_core"] = sitecheck.axe_version()
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1) + "\n")
