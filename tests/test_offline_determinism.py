@@ -40,6 +40,10 @@ TIMED = {
     "snippets/diffsynth/lab04_scheduler_loop_reading/05_latency.py",
     "snippets/diffsynth/lab10_end_to_end_inference_trace/"
     "end_to_end_inference_trace.py",
+    # Lab 02 prints the load time of each component
+    "snippets/diffsynth/lab02_model_loading_path/01_trace_load.py",
+    "snippets/diffsynth/lab02_model_loading_path/04_meta_init.py",
+    "snippets/diffsynth/lab02_model_loading_path/model_loading_path.py",
 }
 
 
