@@ -27,3 +27,23 @@ def missing_sections(page: Path) -> list[str]:
         if line.startswith("## ")
     }
     return [name for name in ANATOMY if name not in headings]
+
+
+def unglued_values(page: Path, root: Path, result) -> tuple[int, list[str]]:
+    """How many ``{{ val FILE:NAME }}`` the page has, and ``page:line
+    FILE:NAME`` for each whose snippet glued no such value. ``result``
+    maps a snippet path (relative to ``root``) to its engine result."""
+    from infralens.engine import pages
+
+    rel = page.relative_to(root).as_posix()
+    values = [
+        d
+        for d in pages.scan(rel, page.read_text(encoding="utf-8"))
+        if d.verb == "val"
+    ]
+    missing = [
+        f"{rel}:{d.line} {d.snippet}:{d.arg}"
+        for d in values
+        if d.arg not in result(d.snippet).glue
+    ]
+    return len(values), missing

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine import pages
 from infralens.engine.runner import Engine, shutdown_workers
-from infralens.labs import missing_sections
+from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = "snippets/diffsynth/lab01_pipeline_config_reading"
@@ -42,18 +41,9 @@ def test_snippet_runs(engine, path):
 
 @pytest.mark.parametrize("page", [PAGE, HANDBOOK], ids=lambda p: p.stem)
 def test_every_glued_value_resolves(engine, page):
-    text = page.read_text(encoding="utf-8")
-    wanted = [
-        (m.group("target"), m.group("name"))
-        for m in pages.VAL_RE.finditer(text)
-    ]
-    assert wanted, "the page glues no values"
-    missing = [
-        f"{target}:{name}"
-        for target, name in wanted
-        if name not in run(engine, target).glue
-    ]
-    assert not missing
+    count, missing = unglued_values(page, ROOT, engine.result)
+    assert count, "the page glues no values"
+    assert not missing, missing
 
 
 def test_every_class_in_the_index_resolves(engine):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infralens.engine.runner import Engine, shutdown_workers
-from infralens.labs import missing_sections
+from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = "snippets/diffsynth/lab04_scheduler_loop_reading"
@@ -18,7 +18,6 @@ LAB = ROOT / "docs/tracks/diffsynth/labs/lab-04-scheduler-loop-reading.md"
 HANDBOOK = ROOT / "docs/tracks/diffsynth/handbook/scheduler-loop-reading.md"
 SNIPPETS = sorted(p.name for p in (ROOT / FOLDER).glob("*.py"))
 DIRECTIVE = re.compile(r"\{\{\s*(?:run|code|output|notebook)\s+([\w.]+)")
-VAL = re.compile(r"\{\{\s*val\s+([\w.]+):(\w+)\s*\}\}")
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +54,10 @@ def test_every_snippet_is_on_a_page():
 
 @pytest.mark.parametrize("page", [LAB, HANDBOOK], ids=lambda p: p.name)
 def test_glued_values_resolve(results, page):
-    wanted = VAL.findall(page.read_text())
-    assert wanted, "the page quotes no glued values"
-    missing = [f"{f}:{n}" for f, n in wanted if n not in results(f).glue]
+    count, missing = unglued_values(
+        page, ROOT, lambda rel: results(Path(rel).name)
+    )
+    assert count, "the page quotes no glued values"
     assert missing == []
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine import pages
 from infralens.engine.runner import Engine, shutdown_workers
-from infralens.labs import missing_sections
+from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-05-conditioning-flow.md"
@@ -37,16 +36,8 @@ def test_snippet_runs(engine, path):
 
 @pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
 def test_every_quoted_value_was_glued(engine, page):
-    rel = page.relative_to(ROOT).as_posix()
-    values = [
-        d for d in pages.scan(rel, page.read_text("utf-8")) if d.verb == "val"
-    ]
-    assert values, "the page quotes no values"
-    missing = [
-        f"{rel}:{d.line} {d.snippet}:{d.arg}"
-        for d in values
-        if d.arg not in engine.result(d.snippet).glue
-    ]
+    count, missing = unglued_values(page, ROOT, engine.result)
+    assert count, "the page quotes no values"
     assert not missing, missing
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from infralens.engine import library, pages
 from infralens.engine.runner import Engine, shutdown_workers
-from infralens.labs import missing_sections
+from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-10-end-to-end-inference-trace.md"
@@ -54,11 +54,7 @@ def test_snippet_runs(engine, path):
 
 @pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
 def test_glued_values_resolve(engine, page):
-    missing = [
-        f"{page.name}:{d.line} {Path(d.snippet).name}:{d.arg}"
-        for d in directives(page)
-        if d.verb == "val" and d.arg not in engine.result(d.snippet).glue
-    ]
+    _, missing = unglued_values(page, ROOT, engine.result)
     assert missing == []
 
 
