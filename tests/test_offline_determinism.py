@@ -33,10 +33,11 @@ def engines(tmp_path_factory):
     shutdown_workers()
 
 
-# Snippets whose subject is wall-clock time: the seconds they print, glue
-# and plot differ from run to run by design, and their pages say so. Their
-# lab tests check what in them is deterministic (calls, batch sizes).
-TIMED = {
+# Snippets that measure the machine: the seconds or resident bytes they
+# print, glue and plot differ from run to run by design, and their pages say
+# so. Their lab tests check what in them is deterministic (calls, batch
+# sizes, counted activation bytes).
+MEASURED = {
     "snippets/diffsynth/lab04_scheduler_loop_reading/05_latency.py",
     "snippets/diffsynth/lab10_end_to_end_inference_trace/"
     "end_to_end_inference_trace.py",
@@ -44,6 +45,8 @@ TIMED = {
     "snippets/diffsynth/lab02_model_loading_path/01_trace_load.py",
     "snippets/diffsynth/lab02_model_loading_path/04_meta_init.py",
     "snippets/diffsynth/lab02_model_loading_path/model_loading_path.py",
+    # resident memory of a fresh process decoding one image (Lab 07)
+    "snippets/diffsynth/lab07_vae_encode_decode/09_memory.py",
 }
 
 
@@ -62,8 +65,8 @@ def fingerprint(result) -> tuple:
 
 @pytest.mark.parametrize("relpath", SNIPPETS)
 def test_two_runs_print_identical_bytes(engines, relpath):
-    if relpath in TIMED:
-        pytest.skip("measures wall-clock time: differs on every run")
+    if relpath in MEASURED:
+        pytest.skip("measures time or resident memory: differs on every run")
     shared, fresh = engines
     first = shared.result(relpath)
     second = fresh.result(relpath)
