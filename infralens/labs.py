@@ -33,12 +33,12 @@ def unglued_values(page: Path, root: Path, result) -> tuple[int, list[str]]:
     """How many ``{{ val FILE:NAME }}`` the page has, and ``page:line
     FILE:NAME`` for each whose snippet glued no such value. ``result``
     maps a snippet path (relative to ``root``) to its engine result."""
-    from infralens.engine import pages
+    from infralens.engine import scan
 
     rel = page.relative_to(root).as_posix()
     values = [
         d
-        for d in pages.scan(rel, page.read_text(encoding="utf-8"))
+        for d in scan.scan(rel, page.read_text(encoding="utf-8"))
         if d.verb == "val"
     ]
     missing = [

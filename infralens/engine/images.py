@@ -59,7 +59,7 @@ def resized(src: Path, width: int, dest: Path) -> Path:
         return dest
     from PIL import Image
 
-    from infralens.engine.runner import atomic_write
+    from infralens.engine.cache import atomic_write
 
     with Image.open(src) as im:
         height = max(1, round(im.height * width / im.width))

@@ -177,7 +177,7 @@ class Library:
 
     def save(self) -> None:
         if self.cache_file and self._dirty:
-            from infralens.engine.runner import atomic_write
+            from infralens.engine.cache import atomic_write
 
             data = json.dumps(self._cache(), indent=0, sort_keys=True)
             atomic_write(self.cache_file, data.encode("utf-8"))

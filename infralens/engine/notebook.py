@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from infralens.engine.images import png_size
-from infralens.engine.pages import visible
+from infralens.engine.render import visible
 
 # widest image a notebook embeds: the content column is 688 CSS pixels, so
 # a wider figure would only be scaled down by the browser after download
@@ -34,13 +34,13 @@ def _png(path: Path) -> tuple[bytes, int, int]:
     return buf.getvalue(), NOTEBOOK_MAX_WIDTH, height
 
 
-def _image_output(im: dict) -> dict:
+def _image_output(im) -> dict:
     """An image as notebook output: HTML with its alt text and size (the
     notebook renderers' PNG output has no alt), and the alt text as the
     plain-text form."""
-    png, width, height = _png(Path(im["path"]))
+    png, width, height = _png(Path(im.path))
     data = base64.b64encode(png).decode("ascii")
-    alt = html.escape(" ".join(im["alt"].split()), quote=True)
+    alt = html.escape(" ".join(im.alt.split()), quote=True)
     tag = (
         f'<img src="data:image/png;base64,{data}" alt="{alt}" '
         f'width="{width}" height="{height}" loading="lazy" />'
@@ -48,7 +48,7 @@ def _image_output(im: dict) -> dict:
     return {
         "output_type": "display_data",
         "metadata": {},
-        "data": {"text/html": tag, "text/plain": im["alt"]},
+        "data": {"text/html": tag, "text/plain": im.alt},
     }
 
 
@@ -78,7 +78,7 @@ def build_notebook(result) -> str:
                 {"output_type": "stream", "name": "stdout", "text": text}
             )
         for im in result.images:
-            if im["chunk"] in ids:
+            if im.chunk in ids:
                 outputs.append(_image_output(im))
         count += 1
         cells.append(
