@@ -60,6 +60,7 @@ class ToyProject:
 
     def __init__(self, root: Path, timeout: int = 10):
         self.root = root
+        self.engines = []
         (root / "docs").mkdir(parents=True)
         (root / "snippets").mkdir()
         self.write("mkdocs.yml", TOY_MKDOCS.format(timeout=timeout))
@@ -87,16 +88,26 @@ class ToyProject:
         return (self.root / "site/index.html").read_text()
 
     def engine(self, **kw):
-        from infralens.engine.runner import Engine
+        """An engine for the toy project; its workers stop when the test
+        that made it ends."""
+        from infralens.engine.run import Engine
 
         kw.setdefault("preload", ())
         kw.setdefault("timeout", 10)
-        return Engine(root=self.root, cache_dir=self.root / ".cache", **kw)
+        eng = Engine(root=self.root, cache_dir=self.root / ".cache", **kw)
+        self.engines.append(eng)
+        return eng
+
+    def close(self) -> None:
+        for eng in self.engines:
+            eng.close()
 
 
 @pytest.fixture
 def toy(tmp_path):
-    return ToyProject(tmp_path / "toy")
+    project = ToyProject(tmp_path / "toy")
+    yield project
+    project.close()
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +132,19 @@ def built_site(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return site
+
+
+@pytest.fixture(scope="session")
+def site_results(built_site):
+    """The results of the session's site build, read from its cache: a
+    snippet runs once per test session, in that build, and tests that
+    check its outputs read them here (a snippet without a current result
+    is an error, never a second run)."""
+    from infralens.engine import settings
+
+    opts = settings.load(ROOT)
+    with opts.engine(ROOT, cache_only=True) as engine:
+        yield engine
 
 
 # Toy pages and failing builds, shared by the engine tests.

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infralens.engine import runner
-from infralens.engine.runner import shutdown_workers
+from infralens.engine import cache
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 SNIPPETS = {
@@ -82,7 +76,7 @@ def test_package_version_change_reruns_its_importers(project):
     run_all(project)
 
     def bumped(dist):
-        version = runner.installed_version(dist)
+        version = cache.installed_version(dist)
         return "999.0" if dist == "numpy" else version
 
     assert run_all(project, version_of=bumped) == {"snippets/uses_numpy.py"}
@@ -90,7 +84,7 @@ def test_package_version_change_reruns_its_importers(project):
 
 def test_engine_change_reruns_everything(project, monkeypatch):
     run_all(project)
-    monkeypatch.setattr(runner, "engine_hash", lambda: "changed")
+    monkeypatch.setattr(cache, "engine_hash", lambda: "changed")
     assert run_all(project) == set(SNIPPETS)
 
 
@@ -159,7 +153,7 @@ def test_modules_with_relative_file_are_not_project_modules(toy):
 def test_version_of_a_quoted_package_reruns_the_snippet_that_ran_it(toy):
     # the snippet never imports diffsynth; it runs one function read from
     # the installed file, so diffsynth's version must still key its entry
-    if runner.installed_version("diffsynth") is None:
+    if cache.installed_version("diffsynth") is None:
         pytest.skip("diffsynth not installed (requirements-quoted.txt)")
     rel = "snippets/quotes.py"
     toy.write(
@@ -173,7 +167,7 @@ def test_version_of_a_quoted_package_reruns_the_snippet_that_ran_it(toy):
     assert toy.engine().result(rel).cached
 
     def bumped(dist):
-        version = runner.installed_version(dist)
+        version = cache.installed_version(dist)
         return "999.0" if dist == "diffsynth" else version
 
     assert not toy.engine(version_of=bumped).result(rel).cached

@@ -13,13 +13,7 @@ import re
 import pytest
 from conftest import assert_build_fails, page
 
-from infralens.engine.runner import shutdown_workers
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 @pytest.mark.parametrize(

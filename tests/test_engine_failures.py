@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import assert_build_fails, page
 
-from infralens.engine.runner import shutdown_workers
 from infralens.engine.source import SnippetError, parse
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 def test_exception_fails_build_with_path_and_line(toy):

@@ -11,13 +11,7 @@ from conftest import assert_build_fails, page
 from PIL import Image
 
 from infralens.engine import notebook
-from infralens.engine.runner import shutdown_workers
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 def snippet(toy, body: str, name: str = "i.py"):

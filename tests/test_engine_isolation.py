@@ -17,13 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ENV
 
-from infralens.engine.runner import shutdown_workers
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 def page(toy, body):
@@ -112,11 +106,10 @@ while not os.path.exists(os.path.join(flags, "{other}")):
 
 RUN_ONE = """\
 import sys
-from infralens.engine.runner import Engine, shutdown_workers
-eng = Engine(root=sys.argv[1], cache_dir=sys.argv[1] + "/.cache",
-             preload=(), timeout=60)
-print(eng.result(sys.argv[2]).images[0]["path"])
-shutdown_workers()
+from infralens.engine.run import Engine
+with Engine(root=sys.argv[1], cache_dir=sys.argv[1] + "/.cache",
+            preload=(), timeout=60) as eng:
+    print(eng.result(sys.argv[2]).images[0].path)
 """
 
 

@@ -6,13 +6,7 @@ import re
 
 import pytest
 
-from infralens.engine.runner import shutdown_workers
 
-
-@pytest.fixture(autouse=True)
-def _fresh_workers():
-    yield
-    shutdown_workers()
 
 
 DEMO = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infralens.engine import pages
+from infralens.engine import scan
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -15,7 +15,7 @@ def page_references() -> dict[str, list[str]]:
     refs: dict[str, list[str]] = {}
     for md in sorted(DOCS.rglob("*.md")):
         rel = md.relative_to(ROOT).as_posix()
-        for d in pages.scan(rel, md.read_text(encoding="utf-8")):
+        for d in scan.scan(rel, md.read_text(encoding="utf-8")):
             if not d.names_snippet:
                 continue
             refs.setdefault(d.snippet, []).append(f"{rel}:{d.line}")
@@ -49,7 +49,7 @@ def test_every_region_a_page_names_exists():
 
     for md in sorted(DOCS.rglob("*.md")):
         rel = md.relative_to(ROOT).as_posix()
-        for d in pages.scan(rel, md.read_text(encoding="utf-8")):
+        for d in scan.scan(rel, md.read_text(encoding="utf-8")):
             if d.region:
                 regions = parse(ROOT / d.snippet).regions
                 assert d.region in regions, f"{rel}:{d.line}: {d.region}"

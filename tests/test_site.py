@@ -116,7 +116,9 @@ def test_the_cdn_checks_catch_what_they_are_for():
     assert not REMOTE_IMPORT.search('import("./local.js")')
 
 
-def test_notebook_page_downloads_and_outputs_are_current(built_site):
+def test_notebook_page_downloads_and_outputs_are_current(
+    built_site, site_results
+):
     import nbformat
 
     nb_path = built_site / NOTEBOOK / "vae_encode_decode.ipynb"
@@ -125,14 +127,9 @@ def test_notebook_page_downloads_and_outputs_are_current(built_site):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.outputs for c in code)
     # the outputs are the engine's results for the starter as it is now
-    from infralens.engine.runner import Engine, shutdown_workers
-
-    try:
-        res = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens").result(
-            "snippets/diffsynth/lab07_vae_encode_decode/vae_encode_decode.py"
-        )
-    finally:
-        shutdown_workers()
+    res = site_results.result(
+        "snippets/diffsynth/lab07_vae_encode_decode/vae_encode_decode.py"
+    )
     printed = "".join(
         o.text for c in code for o in c.outputs if o.output_type == "stream"
     )

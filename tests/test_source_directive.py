@@ -9,7 +9,7 @@ import inspect
 import pytest
 from conftest import assert_build_fails, page
 
-from infralens.engine import library, pages
+from infralens.engine import library, scan
 from infralens.engine.source import SnippetError
 
 WHERE = ("docs/x.md", 3)
@@ -105,7 +105,7 @@ def test_scan_reads_both_forms_and_rejects_a_span_without_anchor():
         f'{{{{ source {VAE}.sample 10-12 "a \\"quoted\\" anchor" }}}}\n\n'
         f"See {{{{ sourcelink {VAE}.mode }}}} for the mode.\n"
     )
-    src, link = pages.scan("docs/x.md", md)
+    src, link = scan.scan("docs/x.md", md)
     assert (src.verb, src.snippet, src.span) == (
         "source",
         VAE + ".sample",
@@ -115,7 +115,7 @@ def test_scan_reads_both_forms_and_rejects_a_span_without_anchor():
     assert (link.verb, link.line) == ("sourcelink", 5)
     assert not src.names_snippet
     with pytest.raises(SnippetError, match="docs/x.md:1: malformed"):
-        pages.scan("docs/x.md", f"{{{{ source {VAE} 10-12 }}}}\n")
+        scan.scan("docs/x.md", f"{{{{ source {VAE} 10-12 }}}}\n")
 
 
 def test_a_page_shows_the_lines_with_their_pinned_link(toy):

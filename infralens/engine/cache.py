@@ -42,18 +42,18 @@ if not cache_log.handlers:
 ENGINE_DIR = Path(__file__).resolve().parent
 MODEL_FILE_SUFFIXES = {".json", ".safetensors", ".bin", ".pt", ".pth"}
 
-# The engine files that decide what a run produces (workers.py sets the
-# environment snippets run in). Rendering (render.py, notebook.py) happens
-# on every build from cached results, and scheduling (run.py) does not
-# change what a snippet prints, so editing those reruns no snippet.
+# The engine files that decide what a run produces: how a snippet is run
+# (child, worker, source, state) and the environment it runs in
+# (workers.py). Rendering (render.py, notebook.py), scheduling (run.py)
+# and the cache's own code do not change what a snippet prints, so
+# editing them reruns nothing; a change to the stored format raises
+# ENGINE_VERSION in __init__.py instead.
 EXECUTION_FILES = (
     "__init__.py",
     "child.py",
     "source.py",
     "state.py",
     "worker.py",
-    "records.py",
-    "cache.py",
     "workers.py",
 )
 
@@ -203,9 +203,11 @@ class Cache:
         )
         path.unlink(missing_ok=True)
 
-    def stored(self, relpath: str) -> CacheEntry | None:
+    def stored(self, relpath: str, any_engine: bool = False):
         """The stored entry of a snippet, current or not (None when there
-        is none, or it is damaged: then it is removed with a warning)."""
+        is none, or it is damaged: then it is removed with a warning).
+        Entries of another engine or Python count only with
+        ``any_engine`` (their run time still says how long a run takes)."""
         path = self.entry_path(relpath)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -214,7 +216,11 @@ class Cache:
         except (OSError, ValueError) as exc:
             self._discard(relpath, path, f"unreadable: {exc}")
             return None
-        if isinstance(data, dict) and data.get("key") != self.key:
+        if (
+            not any_engine
+            and isinstance(data, dict)
+            and data.get("key") != self.key
+        ):
             return None  # made by another engine version or Python
         try:
             return CacheEntry.from_json(data)

@@ -43,6 +43,9 @@ class Engine:
     seal: bool = True  # read-only repository mount, where the OS allows
     preload: tuple[str, ...] = ("torch", "diffusers", "infralens.preload")
     jobs: int = 0  # worker processes; 0: one per core
+    # read results from the cache only: a snippet without a current entry
+    # is an error instead of a run (tests read the session build's results)
+    cache_only: bool = False
     version_of: object = installed_version
     stats: dict = field(
         default_factory=lambda: {"ran": 0, "cached": 0, "run_seconds": 0.0}
@@ -104,6 +107,11 @@ class Engine:
         snippet_sha = sha256_file(path)
         entry = self.cache.lookup(relpath, snippet_sha)
         cached = entry is not None
+        if entry is None and self.cache_only:
+            raise SnippetError(
+                relpath, None, "has no current result in the cache (this "
+                "engine only reads results; build the site to make them)"
+            )
         if entry is None:
             entry = self._run(relpath, path, snippet_sha)
         with self._lock:
@@ -214,7 +222,7 @@ class Engine:
     def _expected_seconds(self, relpath: str) -> float:
         """How long the snippet took last time (any stored entry, current
         or not); never-run snippets count as the longest."""
-        entry = self.cache.stored(relpath)
+        entry = self.cache.stored(relpath, any_engine=True)
         return entry.seconds if entry else float("inf")
 
     def run_all(

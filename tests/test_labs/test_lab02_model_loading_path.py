@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,10 +18,9 @@ SNIPPETS = sorted((ROOT / FOLDER).glob("*.py"))
 
 
 @pytest.fixture(scope="module")
-def engine():
-    eng = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
-    yield eng
-    shutdown_workers()
+def engine(site_results):
+    """The session build's results (nothing runs twice)."""
+    return site_results
 
 
 def run(engine, name):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +20,8 @@ DIRECTIVE = re.compile(r"\{\{\s*(?:run|code|output|notebook)\s+([\w.]+)")
 
 
 @pytest.fixture(scope="module")
-def results():
-    engine = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
+def results(site_results):
+    engine = site_results  # the session build's results
     cache = {}
 
     def result(name):
@@ -30,8 +29,7 @@ def results():
             cache[name] = engine.result(f"{FOLDER}/{name}")
         return cache[name]
 
-    yield result
-    shutdown_workers()
+    return result
 
 
 def test_page_has_the_standard_anatomy():

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,9 +19,9 @@ SNIPPETS = sorted(
 
 
 @pytest.fixture(scope="module")
-def engine():
-    yield Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
-    shutdown_workers()
+def engine(site_results):
+    """The session build's results (nothing runs twice)."""
+    return site_results
 
 
 def test_page_has_the_standard_anatomy():

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine.runner import Engine, shutdown_workers
 from infralens.labs import missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,9 +20,6 @@ def test_page_has_the_standard_anatomy():
 
 
 @pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(path):
-    engine = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
-    try:
-        engine.result(path.relative_to(ROOT).as_posix())
-    finally:
-        shutdown_workers()
+def test_snippet_runs(site_results, path):
+    result = site_results.result(path.relative_to(ROOT).as_posix())
+    assert "Traceback" not in "".join(result.chunks)

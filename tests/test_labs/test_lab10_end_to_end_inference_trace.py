@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine import library, pages
-from infralens.engine.runner import Engine, shutdown_workers
+from infralens.engine import library, scan
 from infralens.labs import missing_sections, unglued_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,14 +20,13 @@ SNIPPETS = sorted(FOLDER.glob("*.py"))
 
 def directives(page: Path):
     rel = page.relative_to(ROOT).as_posix()
-    return pages.scan(rel, page.read_text(encoding="utf-8"))
+    return scan.scan(rel, page.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def engine():
-    eng = Engine(root=ROOT, cache_dir=ROOT / ".cache/infralens")
-    yield eng
-    shutdown_workers()
+def engine(site_results):
+    """The session build's results (nothing runs twice)."""
+    return site_results
 
 
 def test_page_has_the_standard_anatomy():
