@@ -16,6 +16,7 @@ with a warning and the snippet runs again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -84,6 +85,13 @@ def engine_hash() -> str:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()
+
+
+@functools.cache
+def distributions() -> dict[str, list[str]]:
+    """Top-level import name -> distributions providing it. Slow (it
+    reads every installed package's file list), so read once a process."""
+    return metadata.packages_distributions()
 
 
 def installed_version(dist: str) -> str | None:
@@ -163,7 +171,7 @@ class Cache:
     def package_versions(self, names) -> dict[str, str | None]:
         with self._lock:
             if self._dists is None:
-                self._dists = metadata.packages_distributions()
+                self._dists = distributions()
             todo = []
             for name in names:
                 if (self.root / name).exists():

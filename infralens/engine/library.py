@@ -100,7 +100,9 @@ class Quoted:
 
 
 def _distribution(top: str) -> str | None:
-    names = metadata.packages_distributions().get(top) or []
+    from infralens.engine.cache import distributions
+
+    names = distributions().get(top) or []
     return names[0] if names else None
 
 

@@ -1,0 +1,76 @@
+"""Zensical, which runs no MkDocs plugin, shows the executed outputs too:
+the engine's Markdown extension expands the directives from the cache the
+session's MkDocs build filled."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html import unescape
+from pathlib import Path
+
+import pytest
+from conftest import ENV
+
+from infralens.devtools import copy_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB = "tracks/diffsynth/labs/lab-05-conditioning-flow"
+SNIPPET = "snippets/diffsynth/lab05_conditioning_flow/03_cfg_batch.py"
+
+
+@pytest.fixture(scope="module")
+def zensical_site(tmp_path_factory, site_results):
+    if shutil.which("zensical") is None:
+        pytest.fail("zensical is not installed (see requirements.txt)")
+    repo = tmp_path_factory.mktemp("zensical") / "repo"
+    copy_repo(repo, with_cache=True)
+    proc = subprocess.run(
+        ["zensical", "build"],
+        cwd=repo,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return repo / "site"
+
+
+def test_lab_page_shows_outputs_not_directives(zensical_site, site_results):
+    html = (zensical_site / LAB / "index.html").read_text(encoding="utf-8")
+    assert "{{" not in re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    printed = site_results.result(SNIPPET).output().strip().splitlines()
+    assert printed and all(line.strip() in text for line in printed)
+
+
+def test_lab_page_images_are_published(zensical_site):
+    page = zensical_site / LAB
+    html = (page / "index.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img[^>]* src="([^"]+\.png)"', html)
+    assert sources
+    for src in sources:
+        assert (page / src).resolve().is_file(), src
+
+
+def test_a_failing_snippet_stops_a_zensical_build(tmp_path, built_site):
+    repo = tmp_path / "repo"
+    copy_repo(repo, with_cache=True)
+    page = repo / "docs/tracks/diffsynth/labs/lab-05-conditioning-flow.md"
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\n{{ run no_such_file.py }}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        ["zensical", "build"],
+        cwd=repo,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    out = proc.stdout + proc.stderr
+    assert "no_such_file.py" in out, out[-3000:]
+    assert "snippet file not found" in out, out[-3000:]
