@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 from infralens.engine import library, settings, site
-from infralens.engine.source import SnippetError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,8 +84,15 @@ def main(argv=None) -> int:
             )
             uri = page_path.partition("/")[2]
             body, literals = site.render_page(
-                page_path, text, opts.snippets_dir, None, results,
-                published, plan.quotes, uri, uri,
+                page_path,
+                text,
+                opts.snippets_dir,
+                None,
+                results,
+                published,
+                plan.quotes,
+                uri,
+                uri,
                 lambda p: site.include_text(ROOT, p, False),
             )
             out = body  # Markdown: the printed text goes in as it is

@@ -85,7 +85,8 @@ class _Render(Preprocessor):
         errors = plan.errors + errors
         if errors:
             raise SnippetError(
-                errors[0].path, errors[0].line,
+                errors[0].path,
+                errors[0].line,
                 "; ".join(str(e) for e in errors),
             )
         published = site.publish(
@@ -102,8 +103,10 @@ class _Render(Preprocessor):
         for asset in published.assets:
             _copy(asset, site_dir)
         url = page.url.strip("/")
-        dest = f"{url}/index.html" if url and not url.endswith(".html") else (
-            url or "index.html"
+        dest = (
+            f"{url}/index.html"
+            if url and not url.endswith(".html")
+            else (url or "index.html")
         )
         body, self.ext.literals = site.render_page(
             page_path,
@@ -113,7 +116,9 @@ class _Render(Preprocessor):
             results,
             published,
             plan.quotes,
-            dest,
+            # Zensical resolves relative URLs, raw HTML included, from the
+            # page's source file, as links between pages are written
+            page_uri,
             page_uri,
             lambda path: site.include_text(root, path, True),
         )
@@ -126,7 +131,9 @@ class _Fill(Postprocessor):
         self.ext = ext
 
     def run(self, text: str) -> str:
-        literals, self.ext.literals = self.ext.literals, None
+        # also called on fragments (heading texts for the table of
+        # contents), so the page's literals stay until the next page
+        literals = self.ext.literals
         return literals.fill(text) if literals else text
 
 

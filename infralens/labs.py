@@ -47,3 +47,23 @@ def unglued_values(page: Path, root: Path, result) -> tuple[int, list[str]]:
         if d.arg not in result(d.snippet).glue
     ]
     return len(values), missing
+
+
+def snippets_named(page: Path, root: Path) -> list[str]:
+    """The snippet files a page's directives name (paths from ``root``)."""
+    from infralens.engine import scan
+
+    rel = page.relative_to(root).as_posix()
+    found = scan.scan(rel, page.read_text(encoding="utf-8"))
+    return sorted({d.snippet for d in found if d.names_snippet})
+
+
+def check_page(page: Path, root: Path, results) -> None:
+    """A page's common contract: every snippet it names ran clean (no
+    traceback in its output) and every value it quotes was glued by the
+    run. ``results`` is an engine (``.result(path)``)."""
+    for rel in snippets_named(page, root):
+        printed = "".join(results.result(rel).chunks)
+        assert "Traceback (most recent call last)" not in printed, rel
+    count, missing = unglued_values(page, root, results.result)
+    assert not missing, missing

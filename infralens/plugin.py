@@ -45,7 +45,6 @@ MERMAID_LOADER = re.compile(
 MERMAID_DIAGRAM = re.compile(r'class="[^"]*\bjp-Mermaid\b')
 
 
-
 def _options() -> type[base.Config]:
     """The plugin's config schema, made from the engine's settings table."""
     attrs = {}

@@ -239,7 +239,9 @@ def main(argv=None) -> None:
         test_env = dict(ENV, INFRALENS_REQUIRE_BROWSER="1")
         for _ in range(args.test_runs):
             shutil.rmtree(repo / ".cache", ignore_errors=True)
-            proc, seconds = timed(repo, "pytest", "-q", "-p", "no:cacheprovider", env=test_env)
+            proc, seconds = timed(
+                repo, "pytest", "-q", "-p", "no:cacheprovider", env=test_env
+            )
             tests.append(seconds)
             summary = proc.stdout.strip().splitlines()[-1]
             if proc.returncode != 0:
@@ -252,7 +254,9 @@ def main(argv=None) -> None:
     print("| measurement | runs | median s | min s | max s |")
     print("|---|---|---|---|---|")
     print(row("cold build, one worker", [b["seconds"] for b in serial]))
-    print(row("cold build, parallel workers", [b["seconds"] for b in parallel]))
+    print(
+        row("cold build, parallel workers", [b["seconds"] for b in parallel])
+    )
     print(row("warm build (nothing changed)", [b["seconds"] for b in warm]))
     print(row("prose-edit build", [b["seconds"] for b in prose]))
     print(row("serve: prose edit on screen", serve))

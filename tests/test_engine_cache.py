@@ -6,8 +6,6 @@ import pytest
 
 from infralens.engine import cache
 
-
-
 SNIPPETS = {
     "snippets/plain.py": "print('plain')\n",
     "snippets/uses_helper.py": "from helperpkg import helper\n"

@@ -14,8 +14,6 @@ import pytest
 from conftest import assert_build_fails, page
 
 
-
-
 @pytest.mark.parametrize(
     "directive",
     ["{{ include /etc/passwd }}", "{{ include ../../../../etc/hostname }}"],

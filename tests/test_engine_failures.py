@@ -8,7 +8,6 @@ from conftest import assert_build_fails, page
 from infralens.engine.source import SnippetError, parse
 
 
-
 def test_exception_fails_build_with_path_and_line(toy):
     toy.write("snippets/demo/boom.py", "x = 1\n\ny = x / 0\n")
     page(toy, "{{ run boom.py }}")

@@ -6,12 +6,10 @@ import html
 import json
 import re
 
-import pytest
 from conftest import assert_build_fails, page
 from PIL import Image
 
 from infralens.engine import notebook
-
 
 
 def snippet(toy, body: str, name: str = "i.py"):

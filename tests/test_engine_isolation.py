@@ -18,8 +18,6 @@ import pytest
 from conftest import ENV
 
 
-
-
 def page(toy, body):
     toy.write("docs/index.md", f"---\nsnippets: demo\n---\n# P\n\n{body}\n")
 

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-
-
-
 DEMO = """\
 import warnings
 from infralens import glue, save_image

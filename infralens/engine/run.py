@@ -109,8 +109,10 @@ class Engine:
         cached = entry is not None
         if entry is None and self.cache_only:
             raise SnippetError(
-                relpath, None, "has no current result in the cache (this "
-                "engine only reads results; build the site to make them)"
+                relpath,
+                None,
+                "has no current result in the cache (this "
+                "engine only reads results; build the site to make them)",
             )
         if entry is None:
             entry = self._run(relpath, path, snippet_sha)
@@ -203,7 +205,9 @@ class Engine:
                     relpath, None, f"image {name} was saved, then removed"
                 )
             sha = self.cache.add_image(src)
-            images.append({"name": name, "chunk": chunk, "alt": alt, "sha": sha})
+            images.append(
+                {"name": name, "chunk": chunk, "alt": alt, "sha": sha}
+            )
         entry = CacheEntry(
             key=self.cache.key,
             snippet=snippet_sha,

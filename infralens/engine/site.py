@@ -110,7 +110,9 @@ def plan(
                 )
             elif not (root / d.snippet).is_file():
                 out.errors.append(
-                    SnippetError(*where, f"snippet file not found: {d.snippet}")
+                    SnippetError(
+                        *where, f"snippet file not found: {d.snippet}"
+                    )
                 )
             else:
                 first.setdefault(d.snippet, Request(d.snippet, *where))
@@ -189,8 +191,13 @@ def publish(
         for d in ds:
             if d.verb == "notebook" and d.snippet in results:
                 _notebook(
-                    out, root, generated_dir, page_uri(page_path), page_path,
-                    d, results[d.snippet],
+                    out,
+                    root,
+                    generated_dir,
+                    page_uri(page_path),
+                    page_path,
+                    d,
+                    results[d.snippet],
                 )
     return out
 
@@ -198,8 +205,9 @@ def publish(
 def _notebook(out, root, generated_dir, uri, page_path, d, res) -> None:
     if not res.snippet.cells:
         raise SnippetError(
-            page_path, d.line, f"{d.snippet}: a notebook starter needs "
-            "'# %%' cells"
+            page_path,
+            d.line,
+            f"{d.snippet}: a notebook starter needs '# %%' cells",
         )
     page = PurePosixPath(uri)
     folder = page.parent if page.stem == "index" else page.parent / page.stem

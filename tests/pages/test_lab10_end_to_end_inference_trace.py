@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infralens.engine import library, scan
-from infralens.labs import missing_sections, unglued_values
+from infralens.labs import check_page, missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-10-end-to-end-inference-trace.md"
@@ -50,10 +50,8 @@ def test_snippet_runs(engine, path):
     assert "Traceback" not in "".join(result.chunks)
 
 
-@pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
-def test_glued_values_resolve(engine, page):
-    _, missing = unglued_values(page, ROOT, engine.result)
-    assert missing == []
+def test_snippets_ran_clean_and_values_were_glued(site_results):
+    check_page(PAGE, ROOT, site_results)
 
 
 @pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)

@@ -3,12 +3,11 @@ every value its page and handbook section quote was glued by a run."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from infralens.labs import missing_sections, unglued_values
+from infralens.labs import check_page, missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-03-latent-shape-tracking.md"
@@ -33,15 +32,5 @@ def test_snippet_runs(engine, path):
     engine.result(path.relative_to(ROOT).as_posix())
 
 
-@pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
-def test_every_quoted_value_was_glued(engine, page):
-    count, missing = unglued_values(page, ROOT, engine.result)
-    assert count, "the page quotes no values"
-    assert not missing, missing
-
-
-@pytest.mark.parametrize("index", ["labs/index.md", "index.md"])
-def test_indexes_list_the_labs_in_order(index):
-    text = (ROOT / "docs/tracks/diffsynth" / index).read_text("utf-8")
-    numbers = [int(n) for n in re.findall(r"\[Lab (\d+):", text)]
-    assert 3 in numbers and numbers == sorted(set(numbers))
+def test_snippets_ran_clean_and_values_were_glued(site_results):
+    check_page(PAGE, ROOT, site_results)

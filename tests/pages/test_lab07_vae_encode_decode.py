@@ -1,4 +1,5 @@
-"""Lab 07: its page keeps the standard anatomy and its snippets run."""
+"""Lab 07: its page keeps the standard anatomy, its snippets ran clean in
+the session build and every value it quotes was glued by the run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infralens.labs import missing_sections
+from infralens.labs import check_page, missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-07-vae-encode-decode.md"
@@ -23,3 +24,7 @@ def test_page_has_the_standard_anatomy():
 def test_snippet_runs(site_results, path):
     result = site_results.result(path.relative_to(ROOT).as_posix())
     assert "Traceback" not in "".join(result.chunks)
+
+
+def test_snippets_ran_clean_and_values_were_glued(site_results):
+    check_page(PAGE, ROOT, site_results)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infralens.labs import missing_sections, unglued_values
+from infralens.labs import check_page, missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = "snippets/diffsynth/lab04_scheduler_loop_reading"
@@ -50,13 +50,8 @@ def test_every_snippet_is_on_a_page():
     assert named == set(SNIPPETS)
 
 
-@pytest.mark.parametrize("page", [LAB, HANDBOOK], ids=lambda p: p.name)
-def test_glued_values_resolve(results, page):
-    count, missing = unglued_values(
-        page, ROOT, lambda rel: results(Path(rel).name)
-    )
-    assert count, "the page quotes no glued values"
-    assert missing == []
+def test_snippets_ran_clean_and_values_were_glued(site_results):
+    check_page(LAB, ROOT, site_results)
 
 
 def test_hand_loop_matches_the_pipeline_bit_for_bit(results):
