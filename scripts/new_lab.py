@@ -9,7 +9,7 @@ Creates, for lab 8 titled "Scheduler Step" in the diffsynth track:
     docs/tracks/diffsynth/labs/lab-08-scheduler-step.md   the page
     snippets/diffsynth/lab08_scheduler_step/01_first_look.py
     snippets/diffsynth/lab08_scheduler_step/scheduler_step.py  (starter)
-    tests/test_labs/test_lab08_scheduler_step.py
+    tests/pages/test_lab08_scheduler_step.py
 
 and adds the lab (and its starter notebook) to mkdocs.yml's nav and a row
 to the track's labs index. Refuses to overwrite anything that exists.
@@ -216,7 +216,7 @@ def main(argv=None) -> int:
         ),
         root
         / "tests"
-        / "test_labs"
+        / "pages"
         / f"test_lab{nn}_{starter}.py": TEST.format(
             nn=nn,
             track=track,

@@ -53,7 +53,7 @@ def test_imported_module_edit_reruns_only_its_importers(project):
     project.write("helperpkg/helper.py", "VALUE = 2\n")
     assert run_all(project) == {"snippets/uses_helper.py"}
     eng = project.engine()
-    assert eng.result("snippets/uses_helper.py").chunks == ["2\n"]
+    assert eng.result("snippets/uses_helper.py").chunks == ("2\n",)
 
 
 def test_data_file_edit_reruns_only_its_readers(project):
@@ -109,25 +109,61 @@ def test_prose_edit_reruns_nothing_in_a_build(project):
     assert second.stderr.count("(cached)") == len(SNIPPETS)
 
 
-def test_one_worker_serves_all_snippets_of_a_build(toy):
-    # one worker (heavy imports paid once) forks each snippet's process
-    for name in ("a", "b", "c"):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_serve_many_snippets_each(toy, jobs):
+    # a worker (heavy imports paid once) forks each snippet's process;
+    # the engine starts at most `jobs` of them
+    names = "abcdef"
+    for name in names:
         toy.write(
             f"snippets/{name}.py",
-            "import os\n"
-            "from infralens import glue\nglue('worker', os.getppid())\n",
+            "import os, time\n"
+            "from infralens import glue\n"
+            "time.sleep(0.2)\n"
+            "glue('worker', os.getppid())\n",
         )
-    eng = toy.engine()
-    results, errors = eng.run_all([f"snippets/{n}.py" for n in "abc"])
+    eng = toy.engine(jobs=jobs)
+    results, errors = eng.run_all([f"snippets/{n}.py" for n in names])
     assert not errors
-    assert len({r.glue["worker"] for r in results.values()}) == 1
+    workers = {r.glue["worker"] for r in results.values()}
+    assert 1 <= len(workers) <= jobs
+    assert len(eng._started) <= jobs
+
+
+def test_parallel_workers_print_what_one_worker_prints(toy, tmp_path):
+    for i in range(4):
+        toy.write(
+            f"snippets/s{i}.py",
+            "import torch\n"
+            "from infralens import glue\n"
+            f"x = torch.randn(300, 300) @ torch.randn(300, 300) + {i}\n"
+            "print(x.sum().item(), x.std().item())\n"
+            "glue('first', f'{x[0, 0].item():.10f}')\n",
+        )
+    names = [f"snippets/s{i}.py" for i in range(4)]
+    one, errors = toy.engine(jobs=1, preload=("torch",), timeout=60).run_all(
+        names
+    )
+    assert not errors
+    # run again, in parallel, from an empty cache
+    (toy.root / ".cache").rename(tmp_path / "first-cache")
+    two, errors = toy.engine(jobs=2, preload=("torch",), timeout=60).run_all(
+        names
+    )
+    assert not errors
+    assert not any(r.cached for r in two.values())
+    for rel in names:
+        assert (one[rel].chunks, one[rel].glue) == (
+            two[rel].chunks,
+            two[rel].glue,
+        )
 
 
 def test_snippets_do_not_see_each_others_names(toy):
     toy.write("snippets/a.py", "leak = 1\n")
     toy.write("snippets/b.py", "print('leak' in globals())\n")
     results, _ = toy.engine().run_all(["snippets/a.py", "snippets/b.py"])
-    assert results["snippets/b.py"].chunks == ["False\n"]
+    assert results["snippets/b.py"].chunks == ("False\n",)
 
 
 def test_modules_with_relative_file_are_not_project_modules(toy):
@@ -145,7 +181,7 @@ def test_modules_with_relative_file_are_not_project_modules(toy):
     engine = toy.engine(preload=("makes_fake_rel",))
     results, errors = engine.run_all(["snippets/b.py"])
     assert not errors
-    assert results["snippets/b.py"].chunks == ["True\n"]
+    assert results["snippets/b.py"].chunks == ("True\n",)
 
 
 def test_version_of_a_quoted_package_reruns_the_snippet_that_ran_it(toy):

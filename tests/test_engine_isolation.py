@@ -74,7 +74,7 @@ def test_torch_defaults_do_not_leak_between_snippets(toy):
     engine = toy.engine(preload=("torch",), timeout=60)
     results, errors = engine.run_all(["snippets/a.py", "snippets/b.py"])
     assert not errors, errors
-    assert results["snippets/b.py"].chunks == ["torch.float32\n"]
+    assert results["snippets/b.py"].chunks == ("torch.float32\n",)
 
 
 def test_patching_json_in_a_snippet_does_not_break_the_engine(toy):
@@ -331,4 +331,4 @@ def test_what_runs_under_python_runs_in_the_engine(toy):
     assert plain.returncode == 0, plain.stderr
     results, errors = toy.engine().run_all(["snippets/c.py"])
     assert not errors, errors
-    assert results["snippets/c.py"].chunks == ["bytes out\nfd out\ntext out\n"]
+    assert results["snippets/c.py"].chunks == ("bytes out\nfd out\ntext out\n",)

@@ -28,7 +28,7 @@ def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
         [
             sys.executable,
             "scripts/new_lab.py",
-            "8",
+            "11",
             "Scheduler Step",
             "--section",
             "vae-encode-decode",
@@ -36,15 +36,15 @@ def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
         repo,
     )
     assert made.returncode == 0, made.stderr
-    assert "tests/test_labs/test_lab08_scheduler_step.py" in made.stdout
+    assert "tests/pages/test_lab11_scheduler_step.py" in made.stdout
     linted = run(
         [
             sys.executable,
             "-m",
             "ruff",
             "check",
-            "tests/test_labs/test_lab08_scheduler_step.py",
-            "snippets/diffsynth/lab08_scheduler_step",
+            "tests/pages/test_lab11_scheduler_step.py",
+            "snippets/diffsynth/lab11_scheduler_step",
         ],
         repo,
     )
@@ -52,11 +52,11 @@ def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
 
     built = run([sys.executable, "-m", "mkdocs", "build"], repo)
     assert built.returncode == 0, built.stderr[-4000:]
-    site = repo / "site" / "tracks/diffsynth/labs/lab-08-scheduler-step"
+    site = repo / "site" / "tracks/diffsynth/labs/lab-11-scheduler-step"
     assert (site / "index.html").is_file()
     assert (site / "scheduler_step" / "index.html").is_file()
     labs = (repo / "site/tracks/diffsynth/labs/index.html").read_text()
-    assert "lab-08-scheduler-step" in labs
+    assert "lab-11-scheduler-step" in labs
 
     tested = run(
         [
@@ -66,7 +66,7 @@ def test_new_lab_builds_and_passes_its_tests(tmp_path, built_site):
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/test_labs/test_lab08_scheduler_step.py",
+            "tests/pages/test_lab11_scheduler_step.py",
         ],
         repo,
     )
