@@ -102,12 +102,6 @@ class _Render(Preprocessor):
             site_dir = root / site_dir
         for asset in published.assets:
             _copy(asset, site_dir)
-        url = page.url.strip("/")
-        dest = (
-            f"{url}/index.html"
-            if url and not url.endswith(".html")
-            else (url or "index.html")
-        )
         body, self.ext.literals = site.render_page(
             page_path,
             markdown,

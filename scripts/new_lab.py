@@ -214,10 +214,7 @@ def main(argv=None) -> int:
         root / "snippets" / track / folder / f"{starter}.py": STARTER.format(
             nn=nn, title=args.title
         ),
-        root
-        / "tests"
-        / "pages"
-        / f"test_lab{nn}_{starter}.py": TEST.format(
+        root / "tests" / "pages" / f"test_lab{nn}_{starter}.py": TEST.format(
             nn=nn,
             track=track,
             folder=folder,

@@ -331,4 +331,6 @@ def test_what_runs_under_python_runs_in_the_engine(toy):
     assert plain.returncode == 0, plain.stderr
     results, errors = toy.engine().run_all(["snippets/c.py"])
     assert not errors, errors
-    assert results["snippets/c.py"].chunks == ("bytes out\nfd out\ntext out\n",)
+    assert results["snippets/c.py"].chunks == (
+        "bytes out\nfd out\ntext out\n",
+    )

@@ -14,10 +14,11 @@ import pytest
 from conftest import ENV
 
 from infralens.devtools import copy_repo
+from infralens.engine import scan
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = "tracks/diffsynth/labs/lab-05-conditioning-flow"
-SNIPPET = "snippets/diffsynth/lab05_conditioning_flow/03_cfg_batch.py"
+SOURCE = ROOT / "docs" / (LAB + ".md")
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,18 @@ def test_lab_page_shows_outputs_not_directives(zensical_site, site_results):
     html = (zensical_site / LAB / "index.html").read_text(encoding="utf-8")
     assert "{{" not in re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
     text = unescape(re.sub(r"<[^>]+>", "", html))
-    printed = site_results.result(SNIPPET).output().strip().splitlines()
-    assert printed and all(line.strip() in text for line in printed)
+    runs = [
+        d
+        for d in scan.scan(
+            SOURCE.relative_to(ROOT).as_posix(), SOURCE.read_text("utf-8")
+        )
+        if d.verb == "run"
+    ]
+    assert runs
+    for d in runs:  # every output the page runs is on it
+        printed = site_results.result(d.snippet).output(d.region)
+        for line in printed.strip().splitlines():
+            assert line.strip() in text, (d.snippet, d.region, line)
 
 
 def test_lab_page_images_are_published(zensical_site):

@@ -22,8 +22,6 @@ LABS = sorted(
 )
 def test_index_lists_every_lab_in_order(index):
     text = (TRACK / index).read_text(encoding="utf-8")
-    listed = [
-        int(n) for n in re.findall(r"\[Lab (\d+)\]?[:\]]", text)
-    ]
+    listed = [int(n) for n in re.findall(r"\[Lab (\d+)\]?[:\]]", text)]
     assert LABS, "no lab pages found"
     assert listed == sorted(set(listed)) == LABS
