@@ -20,7 +20,18 @@ from pathlib import Path
 
 from infralens.engine import library, settings, site
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def project_root() -> Path:
+    """The project in the working directory (where mkdocs.yml is), else
+    the checkout this package belongs to."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "mkdocs.yml").is_file():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+ROOT = project_root()
 
 
 def main(argv=None) -> int:
