@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-
 HOOK = "CpuOffload.pre_forward"
 
 
@@ -63,7 +62,9 @@ def components(pipe) -> dict[str, torch.nn.Module]:
     """The pipeline's modules, in the order of ``model_cpu_offload_seq``
     first, then the rest."""
     mods = {
-        n: m for n, m in pipe.components.items() if isinstance(m, torch.nn.Module)
+        n: m
+        for n, m in pipe.components.items()
+        if isinstance(m, torch.nn.Module)
     }
     order = [n for n in pipe.model_cpu_offload_seq.split("->") if n in mods]
     return {n: mods[n] for n in order + [n for n in mods if n not in order]}

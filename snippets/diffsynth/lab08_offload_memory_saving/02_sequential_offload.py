@@ -42,7 +42,7 @@ for device in ("cpu", "cpu:0"):  # (2)!
 
 pipe = load()
 # --8<-- [start:run]
-for name, model in components(pipe).items():  # diffusers' loop, device "cpu"
+for model in components(pipe).values():  # diffusers' loop, device "cpu"
     offload_buffers = len(model._parameters) > 0
     cpu_offload(model, torch.device("cpu"), offload_buffers=offload_buffers)
 print("UNet weight between calls:", pipe.unet.conv_in.weight.device)

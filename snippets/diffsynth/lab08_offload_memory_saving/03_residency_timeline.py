@@ -44,8 +44,15 @@ for ax, (mode, trace) in zip(axes, traces.items(), strict=True):
                 for e in trace.events
             )
             colour = "white" if held[i, j] > 0.5 else "black"
-            ax.text(j, i, f"{k} in" if k else "", ha="center",
-                    va="center", color=colour, fontsize=9)
+            ax.text(
+                j,
+                i,
+                f"{k} in" if k else "",
+                ha="center",
+                va="center",
+                color=colour,
+                fontsize=9,
+            )
     ax.set_yticks(range(len(names)), names)
     ax.set_xticks(range(len(phases)), phases)
     ax.set_title(

@@ -32,8 +32,10 @@ for mode in ("model", "sequential"):
 # --8<-- [start:keep_unet]
 print("sequential offload   peak MiB  transfers  MiB moved")
 kept = traced("sequential", 4, keep=("unet",))
-for label, trace in (("everything", runs["sequential", 4]),
-                     ("all but the UNet", kept)):
+for label, trace in (
+    ("everything", runs["sequential", 4]),
+    ("all but the UNet", kept),
+):
     count, moved = trace.moved()
     print(f"{label:<20} {mib(trace.peak()):>8} {count:>10,}", end="")
     print(f" {mib(moved):>10}")

@@ -8,8 +8,14 @@
 # without a GPU.
 
 # %%
-from infralens.offload import Trace, apply_offload, components, generate
-from infralens.offload import mib, nbytes
+from infralens.offload import (
+    Trace,
+    apply_offload,
+    components,
+    generate,
+    mib,
+    nbytes,
+)
 from infralens.tiny_pipeline import MODEL_DIR, load
 
 PIPELINE_SOURCE = MODEL_DIR  # (1)!
