@@ -82,3 +82,7 @@ glue("unet_tos", len(unet_tos))
 glue("n_calls", len(trace.calls))
 pre = [c for c in trace.calls if c.what == "CpuOffload.pre_forward"]
 glue("n_pre", len(pre))
+text_pre = [c for c in pre if c.component == "text_encoder"]
+steps = len([p for p in trace.phases if p.startswith("step")])
+glue("text_pre", len(text_pre))
+glue("steps", steps)

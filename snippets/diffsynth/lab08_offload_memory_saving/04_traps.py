@@ -50,6 +50,8 @@ saved = s4.moved()[1] - kept.moved()[1]
 assert saved == 4 * unet
 assert kept.peak() > unet and kept.peak() < m4.peak()
 glue("seq_per_step", mib(unet))
+glue("steps_a", 4)
+glue("steps_b", 8)
 glue("seq4_moved", mib(s4.moved()[1]))
 glue("seq8_moved", mib(s8.moved()[1]))
 glue("seq4_count", f"{s4.moved()[0]:,}")
