@@ -63,8 +63,9 @@ save_figure(
     fig,
     "residency_timeline.png",
     alt="Three residency charts, one per offload mode, with the text "
-    "encoder, UNet and VAE as rows and the phases of one call (text, four "
-    "denoising steps, decode, after) as columns; dark cells mean the "
+    "encoder, UNet and VAE as rows and the phases of one call (text, "
+    f"{len(phases) - 3} denoising steps, decode, after) as columns; dark "
+    "cells mean the "
     "component is held on the accelerator side. Without "
     "offload all three rows are dark throughout (peak "
     f"{mib(traces['none'].peak())} MiB). With model offload one component "
