@@ -6,7 +6,7 @@ import torch
 from accelerate import cpu_offload
 
 from infralens import glue
-from infralens.offload import Trace, components, mib
+from infralens.offload import Trace, components, mib, nbytes
 from infralens.tiny_pipeline import load
 
 pipe = load()
@@ -69,8 +69,18 @@ assert len(per_step) == 1  # every step loads the same layers
 step_count, step_bytes = per_step.pop()
 assert step_bytes == sizes["unet"]  # the whole UNet, every step
 assert len(drops) == count  # every load is dropped again after use
+# buffers are not offloaded: they stay on the execution device
+te_buffers = sum(
+    b.numel() * b.element_size() for b in pipe.text_encoder.buffers()
+)
+others = [m for n, m in components(pipe).items() if n != "text_encoder"]
+assert not any(list(m.buffers()) for m in others)  # only the TE has any
+assert not any(m._parameters for m in components(pipe).values())
 text_loads = trace.moved("text")[1]
-assert text_loads == 2 * (sizes["text_encoder"] - 128)  # two prompts
+assert text_loads == 2 * (sizes["text_encoder"] - te_buffers)  # two prompts
+decode_bytes = trace.moved("decode")[1]
+vae = pipe.vae
+assert decode_bytes == nbytes(vae.decoder) + nbytes(vae.post_quant_conv)
 glue("seq_peak", mib(trace.peak()))
 glue("seq_moved", mib(moved))
 glue("seq_transfers", f"{count:,}")
@@ -79,4 +89,5 @@ glue("seq_step_mib", mib(step_bytes))
 glue("seq_decode_mib", mib(trace.moved("decode")[1]))
 glue("seq_text_mib", mib(text_loads))
 glue("vae_decoder_share", f"{trace.moved('decode')[1] / sizes['vae']:.0%}")
-glue("text_passes", text_loads // (sizes["text_encoder"] - 128))
+glue("text_passes", text_loads // (sizes["text_encoder"] - te_buffers))
+glue("te_buffer_bytes", te_buffers)

@@ -59,21 +59,23 @@ for ax, (mode, trace) in zip(axes, traces.items(), strict=True):
         f"{mode}: peak {mib(trace.peak())} MiB on the accelerator",
         fontsize=10,
     )
+n_steps = sum(p.startswith("step") for p in phases)
+seq_loads = [traces["sequential"].moved(p)[0] for p in phases[:-1]]
 save_figure(
     fig,
     "residency_timeline.png",
-    alt="Three residency charts, one per offload mode, with the text "
-    "encoder, UNet and VAE as rows and the phases of one call (text, "
-    f"{len(phases) - 3} denoising steps, decode, after) as columns; dark "
-    "cells mean the "
-    "component is held on the accelerator side. Without "
+    alt="Three residency charts, one per offload mode: text encoder, "
+    "UNet and VAE as rows, the phases of one call (text, "
+    f"{n_steps} denoising steps, decode, after) as columns; dark "
+    "cells are held on the accelerator side. Without "
     "offload all three rows are dark throughout (peak "
     f"{mib(traces['none'].peak())} MiB). With model offload one component "
-    "at a time is dark: the text encoder during text, the UNet for all "
-    "four steps, the VAE during decode (peak "
+    "at a time is dark: the text encoder during text, the UNet for "
+    f"all {n_steps} steps, the VAE during decode, none after (peak "
     f"{mib(traces['model'].peak())} MiB). With sequential offload every "
-    "cell is nearly white: one layer is held at a time, loaded hundreds "
-    "of times per phase (peak "
+    "cell is nearly white: one layer is held at a time, with "
+    f"{min(seq_loads)} to {max(seq_loads)} layer loads per phase "
+    "up to decode (peak "
     f"{mib(traces['sequential'].peak())} MiB).",
 )
 # --8<-- [end:figure]

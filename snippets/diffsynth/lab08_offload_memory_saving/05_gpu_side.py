@@ -37,7 +37,7 @@ print(f"{steps * nbytes(unet) / gib:.0f} GiB over the bus")
 # --8<-- [start:gpu_record]
 record = json.loads((ROOT / "data/sd_vae_decode_cuda.json").read_text())
 print(record["gpu"], "torch", record["torch"], record["date"])
-print("SD VAE decode, activations above the weights:")
+print("SD 1.x VAE layout, random weights; decode activations above them:")
 for row in record["rows"]:
     if row["dtype"] == "float16" and row["px"] in (512, 1024):
         print(f"  {row['px']:>4} px float16: {row['peak_mib']:>5,} MiB")
