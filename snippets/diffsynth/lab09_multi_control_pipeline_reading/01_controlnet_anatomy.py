@@ -1,0 +1,94 @@
+"""What a ControlNet is next to the UNet it was copied from, what it
+returns, and how a MultiControlNetModel combines two of them."""
+
+import json
+
+import torch
+from diffusers import ControlNetModel
+
+from infralens import glue
+from infralens.controls import (
+    EMBEDDING_CHANNELS,
+    MODEL_DIRS,
+    cat_picture,
+    control_maps,
+    load_pipeline,
+)
+
+pipe = load_pipeline(("edges", "layout"))  # MultiControlNetModel inside
+unet, multi = pipe.unet, pipe.controlnet
+maps = control_maps(cat_picture())
+x = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+t = torch.tensor([500])
+with torch.no_grad():
+    text = pipe.text_encoder(
+        pipe.tokenizer("a photo of a brick wall", padding="max_length",
+                       return_tensors="pt").input_ids
+    )[0]  # (1, 16, 64)
+
+# --8<-- [start:fresh]
+fresh = ControlNetModel.from_unet(  # a new ControlNet from this UNet
+    unet, conditioning_embedding_out_channels=EMBEDDING_CHANNELS
+)
+same = [
+    torch.equal(a, b) for a, b in zip(
+        fresh.down_blocks.state_dict().values(),
+        unet.down_blocks.state_dict().values(),
+    )
+]
+with torch.no_grad():
+    down, mid = fresh(x, t, text, controlnet_cond=maps["edges"],
+                      return_dict=False)
+n_unet = sum(p.numel() for p in unet.parameters())
+n_net = sum(p.numel() for p in fresh.parameters())
+print(f"down blocks copied from the UNet: {sum(same)}/{len(same)} tensors")
+print(f"parameters: ControlNet {n_net:,}, UNet {n_unet:,}")
+print("residuals:", [tuple(r.shape[1:]) for r in down], tuple(mid.shape[1:]))
+largest = max(r.abs().max().item() for r in (*down, mid))
+print("largest residual of the untrained copy:", largest)
+# --8<-- [end:fresh]
+
+assert all(same) and largest == 0.0
+glue("n_net", f"{n_net:,}")
+glue("n_unet", f"{n_unet:,}")
+glue("n_down", len(down))
+glue("mid_shape", tuple(mid.shape[1:]))
+
+# --8<-- [start:sum]
+edges_net, layout_net = multi.nets
+with torch.no_grad():
+    both = multi(x, t, text, controlnet_cond=[maps["edges"], maps["layout"]],
+                 conditioning_scale=[0.7, 0.5], return_dict=False)
+    e = edges_net(x, t, text, controlnet_cond=maps["edges"],
+                  conditioning_scale=1.0, return_dict=False)
+    lay = layout_net(x, t, text, controlnet_cond=maps["layout"],
+                     conditioning_scale=1.0, return_dict=False)
+by_hand = [0.7 * a + 0.5 * b for a, b in zip((*e[0], e[1]), (*lay[0], lay[1]))]
+gap = max((a - b).abs().max().item()
+          for a, b in zip((*both[0], both[1]), by_hand))
+print(f"multi(...) vs 0.7 * edges + 0.5 * layout: largest gap {gap:.1e}")
+# --8<-- [end:sum]
+
+assert gap < 1e-5
+glue("sum_gap", f"{gap:.1e}")
+
+# --8<-- [start:record]
+logs = {}
+for name, folder in MODEL_DIRS.items():
+    logs[name] = log = json.loads((folder / "training_log.json").read_text())
+    v = log["validation"]
+    print(f"{name}: {log['steps']} steps of {log['batch']} crops, "
+          f"{log['train_seconds'] / 60:.1f} min; velocity error "
+          f"{v['with_control']:.3f} with its control image, "
+          f"{v['black_control']:.3f} with a black one, "
+          f"{v['no_controlnet']:.3f} without the ControlNet")
+# --8<-- [end:record]
+
+for name, log in logs.items():
+    for key in ("steps", "batch", "crops", "validation_crops", "lr"):
+        glue(f"{name}_{key}", log[key])
+    glue(f"{name}_minutes", f"{log['train_seconds'] / 60:.1f}")
+    for key, value in log["validation"].items():
+        glue(f"{name}_{key}", f"{value:.3f}")
+    v = log["validation"]
+    assert v["with_control"] < v["no_controlnet"]  # the control helps
