@@ -2,9 +2,10 @@
 
 Both ControlNets are diffusers ``ControlNetModel``s made with
 ``ControlNetModel.from_unet`` from the UNet of ``models/tiny-sd`` and
-trained by ``scripts/train_controlnets.py``: one reads an edge map, the
-other a coarse colour layout. The functions here turn an RGB picture into
-those control images, the same way for training and for the pages.
+trained by ``scripts/train_controlnets.py``: one reads a brightness
+(tone) map, the other a coarse colour layout. The functions here turn an
+RGB picture into those control images, the same way for training and
+for the pages.
 Control images are float tensors (B, 3, H, W) in [0, 1], the range
 diffusers' ControlNet pipelines hand to a ControlNet.
 """
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTROLS = ("edges", "layout")
+CONTROLS = ("tone", "layout")
 MODEL_DIRS = {c: ROOT / "models" / f"tiny-controlnet-{c}" for c in CONTROLS}
 
 # The conditioning embedding (control image -> the UNet's first feature
@@ -26,8 +27,7 @@ MODEL_DIRS = {c: ROOT / "models" / f"tiny-controlnet-{c}" for c in CONTROLS}
 # convolutions, 128 px -> 16, the latent's size.
 EMBEDDING_CHANNELS = (8, 16, 32, 32)
 LAYOUT_CELL = 16  # pixels per colour cell: 128 px -> 8 x 8 cells
-EDGE_SHARE = 0.15  # share of pixels an edge map marks
-EDGE_POOL = 4  # edges are found on a 4x smaller copy: 32 x 32 at 128 px
+TONE_CELL = 8  # pixels per brightness cell: 16 x 16, one per latent pixel
 
 
 def luminance(rgb: torch.Tensor) -> torch.Tensor:
@@ -36,24 +36,14 @@ def luminance(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb * w).sum(1, keepdim=True)
 
 
-def edge_map(rgb: torch.Tensor) -> torch.Tensor:
-    """White lines on black where the picture's brightness changes most.
-
-    The picture is shrunk ``EDGE_POOL`` times (means of cells) to keep
-    only the main boundaries, Sobel gradient magnitudes are taken, and the
-    strongest ``EDGE_SHARE`` of each picture's pixels become 1, the rest 0;
-    the map is enlarged back to full size (lines ``EDGE_POOL`` px wide).
-    (B, 3, H, W) in [0, 1] -> (B, 3, H, W) of 0 and 1.
+def tone_map(rgb: torch.Tensor) -> torch.Tensor:
+    """The picture's brightness in cells of ``TONE_CELL`` pixels, grey,
+    drawn back at full size: where it is light and where dark, one value
+    per latent pixel, no colour. (B, 3, H, W) in [0, 1] -> (B, 3, H, W).
     """
-    lum = F.avg_pool2d(luminance(rgb), EDGE_POOL)
-    kx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]).view(1, 1, 3, 3)
-    gx = F.conv2d(F.pad(lum, (1, 1, 1, 1), mode="replicate"), kx)
-    gy = F.conv2d(F.pad(lum, (1, 1, 1, 1), mode="replicate"), kx.mT)
-    mag = (gx**2 + gy**2).sqrt().flatten(1)
-    cut = mag.quantile(1 - EDGE_SHARE, dim=1, keepdim=True)
-    edges = (mag > cut).float().view_as(lum)
-    edges = F.interpolate(edges, scale_factor=EDGE_POOL, mode="nearest")
-    return edges.expand(-1, 3, -1, -1).contiguous()
+    cells = F.avg_pool2d(luminance(rgb), TONE_CELL)
+    tone = F.interpolate(cells, scale_factor=TONE_CELL, mode="nearest")
+    return tone.expand(-1, 3, -1, -1).contiguous()
 
 
 def layout_map(rgb: torch.Tensor) -> torch.Tensor:
@@ -66,7 +56,7 @@ def layout_map(rgb: torch.Tensor) -> torch.Tensor:
 
 def control_maps(rgb: torch.Tensor) -> dict[str, torch.Tensor]:
     """Both control images of (B, 3, H, W) pictures in [0, 1]."""
-    return {"edges": edge_map(rgb), "layout": layout_map(rgb)}
+    return {"tone": tone_map(rgb), "layout": layout_map(rgb)}
 
 
 def load(name: str, dtype=None):
@@ -111,16 +101,16 @@ def layout_error(images: torch.Tensor, layout: torch.Tensor) -> float:
     """How far pictures (B, 3, H, W) in [0, 1] are from a layout map: the
     root-mean-square difference of their cell colours, in [0, 1] units."""
     cells = F.avg_pool2d(images, LAYOUT_CELL)
-    target = F.avg_pool2d(layout.expand_as(images), LAYOUT_CELL)
+    target = F.avg_pool2d(layout.expand(len(images), -1, -1, -1), LAYOUT_CELL)
     return float(((cells - target) ** 2).mean().sqrt())
 
 
-def edge_agreement(images: torch.Tensor, edges: torch.Tensor) -> float:
-    """Share of a control's edge pixels that are also edge pixels of the
-    pictures (edge maps drawn the same way): 1.0 = every line followed;
-    ``EDGE_SHARE`` is what a picture unrelated to the lines scores on
-    average."""
-    drawn = edge_map(images)[:, :1]
-    want = edges.expand_as(drawn[:, :1].expand(-1, 3, -1, -1))[:, :1]
-    want = want.expand_as(drawn)
-    return float((drawn * want).sum() / want.sum())
+def tone_error(images: torch.Tensor, tone: torch.Tensor) -> float:
+    """How far pictures (B, 3, H, W) in [0, 1] are from a tone map: the
+    root-mean-square difference of their cell brightness, in [0, 1] units.
+    """
+    cells = F.avg_pool2d(luminance(images), TONE_CELL)
+    target = F.avg_pool2d(
+        tone[:, :1].expand(len(images), -1, -1, -1), TONE_CELL
+    )
+    return float(((cells - target) ** 2).mean().sqrt())

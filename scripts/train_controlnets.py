@@ -8,7 +8,8 @@ zero), and is trained on its own while the UNet, text encoder and VAE stay
 frozen. Data: 128x128 crops of the same packaged images the pipeline was
 trained on (the held-out cat is never used), encoded once with the small
 VAE; each crop's control image is computed from its pixels
-(infralens.controls: an edge map, or the 8x8 mean-colour layout). Each
+(infralens.controls: the 16x16 brightness map, or the 8x8 mean-colour
+layout). Each
 step samples the VAE posterior, noises it at a uniform timestep, runs the
 ControlNet on the noisy latents, the caption (10% dropped to "") and the
 control image, adds its residuals to the frozen UNet, and minimises the
@@ -43,11 +44,9 @@ LEVELS = (1.0, 0.5)
 CROPS_PER_IMAGE = 24
 CAPTION_DROPOUT = 0.1
 VALIDATION = 64  # crops kept aside for the with / without control check
-# Steps and peak learning rate of each ControlNet. The colour layout is
-# picked up quickly; the edge map needs more steps before its zero
-# convolutions open enough for the control image to reach the output.
-STEPS = {"edges": 600, "layout": 250}
-LR = {"edges": 2e-3, "layout": 1e-3}
+# Steps and peak learning rate of each ControlNet.
+STEPS = {"tone": 150, "layout": 250}
+LR = {"tone": 1e-3, "layout": 1e-3}
 
 
 def crops(gen, per_image=CROPS_PER_IMAGE):
@@ -254,8 +253,7 @@ def main(argv=None):
             caption_dropout=CAPTION_DROPOUT,
             embedding_channels=controls.EMBEDDING_CHANNELS,
             layout_cell=controls.LAYOUT_CELL,
-            edge_share=controls.EDGE_SHARE,
-            edge_pool=controls.EDGE_POOL,
+            tone_cell=controls.TONE_CELL,
             parameters=sum(p.numel() for p in net.parameters()),
             prep_seconds=round(prep_seconds, 1),
             train_seconds=round(train_seconds, 1),

@@ -15,15 +15,18 @@ from infralens.controls import (
     load_pipeline,
 )
 
-pipe = load_pipeline(("edges", "layout"))  # MultiControlNetModel inside
+pipe = load_pipeline(("tone", "layout"))  # MultiControlNetModel inside
 unet, multi = pipe.unet, pipe.controlnet
 maps = control_maps(cat_picture())
 x = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(0))
 t = torch.tensor([500])
 with torch.no_grad():
     text = pipe.text_encoder(
-        pipe.tokenizer("a photo of a brick wall", padding="max_length",
-                       return_tensors="pt").input_ids
+        pipe.tokenizer(
+            "a photo of a brick wall",
+            padding="max_length",
+            return_tensors="pt",
+        ).input_ids
     )[0]  # (1, 16, 64)
 
 # --8<-- [start:fresh]
@@ -31,14 +34,17 @@ fresh = ControlNetModel.from_unet(  # a new ControlNet from this UNet
     unet, conditioning_embedding_out_channels=EMBEDDING_CHANNELS
 )
 same = [
-    torch.equal(a, b) for a, b in zip(
+    torch.equal(a, b)
+    for a, b in zip(
         fresh.down_blocks.state_dict().values(),
         unet.down_blocks.state_dict().values(),
+        strict=True,
     )
 ]
 with torch.no_grad():
-    down, mid = fresh(x, t, text, controlnet_cond=maps["edges"],
-                      return_dict=False)
+    down, mid = fresh(
+        x, t, text, controlnet_cond=maps["tone"], return_dict=False
+    )
 n_unet = sum(p.numel() for p in unet.parameters())
 n_net = sum(p.numel() for p in fresh.parameters())
 print(f"down blocks copied from the UNet: {sum(same)}/{len(same)} tensors")
@@ -55,33 +61,76 @@ glue("n_down", len(down))
 glue("mid_shape", tuple(mid.shape[1:]))
 
 # --8<-- [start:sum]
-edges_net, layout_net = multi.nets
+tone_net, layout_net = multi.nets
 with torch.no_grad():
-    both = multi(x, t, text, controlnet_cond=[maps["edges"], maps["layout"]],
-                 conditioning_scale=[0.7, 0.5], return_dict=False)
-    e = edges_net(x, t, text, controlnet_cond=maps["edges"],
-                  conditioning_scale=1.0, return_dict=False)
-    lay = layout_net(x, t, text, controlnet_cond=maps["layout"],
-                     conditioning_scale=1.0, return_dict=False)
-by_hand = [0.7 * a + 0.5 * b for a, b in zip((*e[0], e[1]), (*lay[0], lay[1]))]
-gap = max((a - b).abs().max().item()
-          for a, b in zip((*both[0], both[1]), by_hand))
-print(f"multi(...) vs 0.7 * edges + 0.5 * layout: largest gap {gap:.1e}")
+    both = multi(
+        x,
+        t,
+        text,
+        controlnet_cond=[maps["tone"], maps["layout"]],
+        conditioning_scale=[0.7, 0.5],
+        return_dict=False,
+    )
+    e = tone_net(
+        x,
+        t,
+        text,
+        controlnet_cond=maps["tone"],
+        conditioning_scale=1.0,
+        return_dict=False,
+    )
+    lay = layout_net(
+        x,
+        t,
+        text,
+        controlnet_cond=maps["layout"],
+        conditioning_scale=1.0,
+        return_dict=False,
+    )
+by_hand = [
+    0.7 * a + 0.5 * b
+    for a, b in zip((*e[0], e[1]), (*lay[0], lay[1]), strict=True)
+]
+gap = max(
+    (a - b).abs().max().item()
+    for a, b in zip((*both[0], both[1]), by_hand, strict=True)
+)
+print(f"multi(...) vs 0.7 * tone + 0.5 * layout: largest gap {gap:.1e}")
+size = {
+    n: torch.cat([r.flatten() for r in (*o[0], o[1])])
+    .square()
+    .mean()
+    .sqrt()
+    .item()
+    for n, o in (("tone", e), ("layout", lay))
+}
+print(
+    "residual RMS at weight 1.0:",
+    ", ".join(f"{n} {v:.3f}" for n, v in size.items()),
+)
 # --8<-- [end:sum]
 
 assert gap < 1e-5
 glue("sum_gap", f"{gap:.1e}")
+glue("rms_tone", f"{size['tone']:.3f}")
+glue("rms_layout", f"{size['layout']:.3f}")
+big, small = sorted(size, key=size.get, reverse=True)
+glue("rms_big", big)
+glue("rms_small", small)
+glue("rms_ratio", f"{size[big] / size[small]:.1f}")
 
 # --8<-- [start:record]
 logs = {}
 for name, folder in MODEL_DIRS.items():
     logs[name] = log = json.loads((folder / "training_log.json").read_text())
     v = log["validation"]
-    print(f"{name}: {log['steps']} steps of {log['batch']} crops, "
-          f"{log['train_seconds'] / 60:.1f} min; velocity error "
-          f"{v['with_control']:.3f} with its control image, "
-          f"{v['black_control']:.3f} with a black one, "
-          f"{v['no_controlnet']:.3f} without the ControlNet")
+    print(
+        f"{name}: {log['steps']} steps of {log['batch']} crops, "
+        f"{log['train_seconds'] / 60:.1f} min; velocity error "
+        f"{v['with_control']:.3f} with its control image, "
+        f"{v['black_control']:.3f} with a black one, "
+        f"{v['no_controlnet']:.3f} without the ControlNet"
+    )
 # --8<-- [end:record]
 
 for name, log in logs.items():
@@ -91,4 +140,5 @@ for name, log in logs.items():
     for key, value in log["validation"].items():
         glue(f"{name}_{key}", f"{value:.3f}")
     v = log["validation"]
-    assert v["with_control"] < v["no_controlnet"]  # the control helps
+    assert v["with_control"] < v["no_controlnet"]  # the net helps
+    assert v["with_control"] < v["black_control"]  # its image is used

@@ -35,8 +35,10 @@ print("DiffSynth runs net 1 at steps", ran[1])
 # --8<-- [start:diffusers]
 start, end = [0.0, 0.2], [0.8, 1.0]  # diffusers: fractions from step 0
 keep = [  # the rule of StableDiffusionControlNetPipeline.__call__
-    [1.0 - float(i / steps < s or (i + 1) / steps > e)
-     for s, e in zip(start, end)]
+    [
+        1.0 - float(i / steps < s or (i + 1) / steps > e)
+        for s, e in zip(start, end, strict=True)
+    ]
     for i in range(steps)
 ]
 for c in (0, 1):
