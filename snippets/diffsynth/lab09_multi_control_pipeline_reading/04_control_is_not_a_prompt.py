@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from infralens import save_figure
+from infralens import glue, save_figure
 from infralens.controls import (
     cat_picture,
     control_maps,
@@ -44,6 +44,7 @@ for p, img, tex in zip(prompts, out, texture, strict=True):
     )
 # --8<-- [end:prompts]
 
+# --8<-- [start:figure]
 fig, axes = plt.subplots(
     1, len(prompts), figsize=(7.0, 2.2), layout="constrained"
 )
@@ -51,9 +52,25 @@ for ax, p, img in zip(axes, prompts, out, strict=True):
     ax.imshow(img.permute(1, 2, 0).numpy())
     ax.set_title(p.removeprefix("a photo of ") or "(empty prompt)", fontsize=8)
     ax.axis("off")
+tone_err = [tone_error(i[None], maps["tone"]) for i in out]
+layout_err = [layout_error(i[None], maps["layout"]) for i in out]
+rows = "; ".join(
+    f"'{p}': tone error {a:.3f}, layout error {b:.3f}, texture {c:.3f}"
+    for p, a, b, c in zip(prompts, tone_err, layout_err, texture, strict=True)
+)
 save_figure(
     fig,
     "prompts.png",
-    alt="Four pictures under the same tone and"
-    " layout controls from the cat, for four prompts.",
+    alt="Four pictures drawn under the same tone and layout controls from "
+    f"the cat, one per prompt, same seed: {rows}.",
 )
+# --8<-- [end:figure]
+
+glue("n_prompts", len(prompts))
+glue("tone_min", f"{min(tone_err):.3f}")
+glue("tone_max", f"{max(tone_err):.3f}")
+glue("layout_min", f"{min(layout_err):.3f}")
+glue("layout_max", f"{max(layout_err):.3f}")
+for p, tex in zip(prompts, texture, strict=True):
+    key = p.split()[-1] if p else "empty"
+    glue(f"texture_{key}", f"{tex:.3f}")
