@@ -83,6 +83,7 @@ def test_shipped_controlnet_is_what_the_script_describes(name):
     assert log["validation_crops"] == script.VALIDATION
     assert tuple(log["embedding_channels"]) == controls.EMBEDDING_CHANNELS
     assert log["layout_cell"] == controls.LAYOUT_CELL
+    assert log["tone_cell"] == controls.TONE_CELL
     weights = folder / "diffusion_pytorch_model.safetensors"
     assert weights.stat().st_size < 3 * 2**20  # a few MB at most
     with safe_open(weights, "pt") as f:

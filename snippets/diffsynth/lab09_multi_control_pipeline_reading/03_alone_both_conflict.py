@@ -67,8 +67,23 @@ save_figure(
 )
 # --8<-- [end:figure]
 
+KEYS = {
+    "no control": "none",
+    "tone alone": "tone",
+    "layout alone": "layout",
+    "both, agreeing": "agree",
+    "both, in conflict": "conflict",
+}
 glue("prompt", prompt)
 for name, (t, c) in scores.items():
-    key = name.split(",")[-1].strip().split()[0]
-    glue(f"tone_{key}", f"{t:.3f}")
-    glue(f"layout_{key}", f"{c:.3f}")
+    glue(f"tone_err_{KEYS[name]}", f"{t:.3f}")
+    glue(f"layout_err_{KEYS[name]}", f"{c:.3f}")
+tone_alone, layout_alone = scores["tone alone"][0], scores["layout alone"][1]
+tone_clash, layout_clash = scores["both, in conflict"]
+assert tone_clash > tone_alone and layout_clash > layout_alone  # worse
+assert layout_clash > scores["no control"][1]  # worse than no control
+assert scores["no control"][0] > tone_alone  # each control works alone
+assert scores["no control"][1] > layout_alone
+agree = scores["both, agreeing"]
+assert agree[0] <= tone_alone and agree[1] <= layout_alone  # a little
+glue("tone_worse", f"{tone_clash / tone_alone:.1f}")

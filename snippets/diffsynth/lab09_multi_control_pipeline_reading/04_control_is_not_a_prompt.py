@@ -67,10 +67,12 @@ save_figure(
 # --8<-- [end:figure]
 
 glue("n_prompts", len(prompts))
-glue("tone_min", f"{min(tone_err):.3f}")
-glue("tone_max", f"{max(tone_err):.3f}")
-glue("layout_min", f"{min(layout_err):.3f}")
-glue("layout_max", f"{max(layout_err):.3f}")
-for p, tex in zip(prompts, texture, strict=True):
+for p, a, b, tex in zip(prompts, tone_err, layout_err, texture, strict=True):
     key = p.split()[-1] if p else "empty"
+    glue(f"tone_{key}", f"{a:.3f}")
+    glue(f"layout_{key}", f"{b:.3f}")
     glue(f"texture_{key}", f"{tex:.3f}")
+assert min(tone_err) == tone_err[0]  # no prompt: closest to the tone map
+assert float(texture.min()) == float(texture[0])  # ... and the least drawn
+assert max(tone_err) == tone_err[-1]  # dark space overrides light cells
+glue("texture_ratio", f"{float(texture.max() / texture[0]):.1f}")
