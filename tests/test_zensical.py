@@ -21,13 +21,16 @@ LAB = "tracks/diffsynth/labs/lab-05-conditioning-flow"
 SOURCE = ROOT / "docs" / (LAB + ".md")
 
 
-@pytest.fixture(scope="module")
-def zensical_site(tmp_path_factory, site_results):
+def zensical_build(repo: Path, extra: str = "") -> subprocess.CompletedProcess:
+    """`zensical build` in a copy of the repository with the session
+    build's snippet cache (and none of Zensical's own), the lab page
+    ending with ``extra``."""
     if shutil.which("zensical") is None:
         pytest.fail("zensical is not installed (see requirements.txt)")
-    repo = tmp_path_factory.mktemp("zensical") / "repo"
     copy_repo(repo, with_cache=True)
-    proc = subprocess.run(
+    page = repo / "docs" / (LAB + ".md")
+    page.write_text(page.read_text("utf-8") + extra, encoding="utf-8")
+    return subprocess.run(
         ["zensical", "build"],
         cwd=repo,
         env=ENV,
@@ -35,6 +38,12 @@ def zensical_site(tmp_path_factory, site_results):
         text=True,
         timeout=900,
     )
+
+
+@pytest.fixture(scope="module")
+def zensical_site(tmp_path_factory, site_results):
+    repo = tmp_path_factory.mktemp("zensical") / "repo"
+    proc = zensical_build(repo)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return repo / "site"
 
@@ -67,21 +76,8 @@ def test_lab_page_images_are_published(zensical_site):
 
 
 def test_a_failing_snippet_stops_a_zensical_build(tmp_path, built_site):
-    repo = tmp_path / "repo"
-    copy_repo(repo, with_cache=True)
-    page = repo / "docs/tracks/diffsynth/labs/lab-05-conditioning-flow.md"
-    page.write_text(
-        page.read_text(encoding="utf-8") + "\n{{ run no_such_file.py }}\n",
-        encoding="utf-8",
-    )
-    proc = subprocess.run(
-        ["zensical", "build"],
-        cwd=repo,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = zensical_build(tmp_path / "repo", "\n{{ run no_such_file.py }}\n")
     out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
     assert "no_such_file.py" in out, out[-3000:]
     assert "snippet file not found" in out, out[-3000:]

@@ -1,12 +1,10 @@
 """Lab 01: its page keeps the standard anatomy, its snippets run through
-the engine, every value its two pages glue resolves, and the runs show
+the site_results, every value its two pages glue resolves, and the runs show
 what the pages say they show."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from infralens.labs import check_page, missing_sections
 
@@ -17,58 +15,46 @@ HANDBOOK = ROOT / "docs/tracks/diffsynth/handbook/pipeline-config-reading.md"
 SNIPPETS = sorted((ROOT / FOLDER).glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def engine(site_results):
-    """The session build's results (nothing runs twice)."""
-    return site_results
-
-
-def run(engine, name):
-    return engine.result(f"{FOLDER}/{name}")
+def run(site_results, name):
+    return site_results.result(f"{FOLDER}/{name}")
 
 
 def test_page_has_the_standard_anatomy():
     assert missing_sections(PAGE) == []
 
 
-@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(engine, path):
-    result = engine.result(path.relative_to(ROOT).as_posix())
-    assert "Traceback" not in "".join(result.chunks)
-
-
 def test_snippets_ran_clean_and_values_were_glued(site_results):
     check_page(PAGE, ROOT, site_results)
 
 
-def test_every_class_in_the_index_resolves(engine):
-    out = run(engine, "01_model_index.py").output("resolve")
+def test_every_class_in_the_index_resolves(site_results):
+    out = run(site_results, "01_model_index.py").output("resolve")
     for cls in ("DDIMScheduler", "CLIPTextModel", "CLIPTokenizer"):
         assert f".{cls}\n" in out
     assert "UNet2DConditionModel" in out and "AutoencoderKL" in out
 
 
-def test_the_configs_agree_where_they_meet(engine):
-    out = run(engine, "02_component_configs.py").output("wiring")
+def test_the_configs_agree_where_they_meet(site_results):
+    out = run(site_results, "02_component_configs.py").output("wiring")
     assert " != " not in out
     assert out.count(" == ") == 5
 
 
-def test_one_line_call_resolves_size_steps_and_guidance(engine):
-    glue = run(engine, "03_call_defaults.py").glue
+def test_one_line_call_resolves_size_steps_and_guidance(site_results):
+    glue = run(site_results, "03_call_defaults.py").glue
     assert glue["image_size"] == "128x128"
     assert glue["unet_calls"] == glue["default_steps"] == "50"
     assert glue["latent_in"] == "2 x 4 x 16 x 16"  # CFG doubles the batch
 
 
-def test_diffsynth_defaults_disagree_with_the_folder(engine):
-    glue = run(engine, "05_diffsynth_scheduler.py").glue
+def test_diffsynth_defaults_disagree_with_the_folder(site_results):
+    glue = run(site_results, "05_diffsynth_scheduler.py").glue
     assert float(glue["psnr_matched"]) > 35
     assert float(glue["psnr_default"]) < 15
 
 
-def test_traps_change_the_output(engine):
-    result = run(engine, "06_traps.py")
+def test_traps_change_the_output(site_results):
+    result = run(site_results, "06_traps.py")
     assert all(float(db) < 20 for db in result.glue["thr_psnr"].split(" and "))
     assert "NaN pixels in the image: 100%" in result.output("prediction")
     assert "thresholding" in result.output("unnamed")

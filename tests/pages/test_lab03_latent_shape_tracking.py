@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from infralens.labs import check_page, missing_sections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,19 +15,8 @@ SNIPPETS = sorted(
 )
 
 
-@pytest.fixture(scope="module")
-def engine(site_results):
-    """The session build's results (nothing runs twice)."""
-    return site_results
-
-
 def test_page_has_the_standard_anatomy():
     assert missing_sections(PAGE) == []
-
-
-@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(engine, path):
-    engine.result(path.relative_to(ROOT).as_posix())
 
 
 def test_snippets_ran_clean_and_values_were_glued(site_results):

@@ -1,5 +1,5 @@
 """Lab 08 and its handbook section: the lab page keeps the standard
-anatomy, every snippet runs through the engine, every value the prose
+anatomy, every snippet runs through the site_results, every value the prose
 quotes was glued by a run, every quoted library line is still there, and
 the offload schedules behave as the pages say."""
 
@@ -25,14 +25,8 @@ def directives(page: Path):
     return scan.scan(rel, page.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def engine(site_results):
-    """The session build's results (nothing runs twice)."""
-    return site_results
-
-
-def result(engine, name):
-    return engine.result((FOLDER / name).relative_to(ROOT).as_posix())
+def result(site_results, name):
+    return site_results.result((FOLDER / name).relative_to(ROOT).as_posix())
 
 
 def test_page_has_the_standard_anatomy():
@@ -50,12 +44,6 @@ def test_every_snippet_is_on_one_of_the_two_pages():
     assert folder <= named
 
 
-@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(engine, path):
-    res = engine.result(path.relative_to(ROOT).as_posix())
-    assert "Traceback" not in "".join(res.chunks)
-
-
 def test_snippets_ran_clean_and_values_were_glued(site_results):
     check_page(PAGE, ROOT, site_results)
 
@@ -71,8 +59,8 @@ def test_quoted_lines_still_hold(page):
             )
 
 
-def test_model_offload_holds_one_component_and_moves_it_once(engine):
-    res = result(engine, "01_model_offload.py")
+def test_model_offload_holds_one_component_and_moves_it_once(site_results):
+    res = result(site_results, "01_model_offload.py")
     glued = res.glue
     sizes = {k: float(v) for k, v in ast.literal_eval(glued["sizes"]).items()}
     assert float(glued["model_peak"]) == max(sizes.values())
@@ -85,15 +73,15 @@ def test_model_offload_holds_one_component_and_moves_it_once(engine):
     assert int(glued["unet_tos"]) == 4
 
 
-def test_diffusers_sequential_offload_fails_on_cpu(engine):
-    out = result(engine, "02_sequential_offload.py").output("refuse")
+def test_diffusers_sequential_offload_fails_on_cpu(site_results):
+    out = result(site_results, "02_sequential_offload.py").output("refuse")
     assert "execution device: cpu:0" in out
     assert "TypeError" in out
     assert "Parameter.to('cpu:0'): Tensor, a copy" in out
 
 
-def test_sequential_offload_reloads_the_unet_every_step(engine):
-    res = result(engine, "02_sequential_offload.py")
+def test_sequential_offload_reloads_the_unet_every_step(site_results):
+    res = result(site_results, "02_sequential_offload.py")
     out = res.output("run")
     assert "UNet weight between calls: meta" in out
     assert "same image as without offload: True" in out
@@ -101,20 +89,20 @@ def test_sequential_offload_reloads_the_unet_every_step(engine):
     assert len(rows) == 4 and len({tuple(r[2:]) for r in rows}) == 1
     assert (
         res.glue["seq_step_mib"]
-        == result(engine, "01_model_offload.py").glue["unet_mib"]
+        == result(site_results, "01_model_offload.py").glue["unet_mib"]
     )
 
 
-def test_peaks_order_and_transfers(engine):
-    glued = result(engine, "03_residency_timeline.py").glue
+def test_peaks_order_and_transfers(site_results):
+    glued = result(site_results, "03_residency_timeline.py").glue
     assert int(glued["seq_over_model"]) > 100
-    traps = result(engine, "04_traps.py").glue
+    traps = result(site_results, "04_traps.py").glue
     assert float(traps["seq8_moved"]) > float(traps["seq4_moved"])
     assert float(traps["kept_moved"]) < float(traps["seq4_moved"])
     assert int(traps["model_count"]) == 6  # independent of the steps
 
 
-def test_figure_has_alt_text(engine):
-    images = result(engine, "03_residency_timeline.py").images
+def test_figure_has_alt_text(site_results):
+    images = result(site_results, "03_residency_timeline.py").images
     assert [im["name"] for im in images] == ["residency_timeline.png"]
     assert "model offload" in images[0]["alt"]

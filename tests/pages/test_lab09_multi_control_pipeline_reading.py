@@ -21,23 +21,13 @@ FOLDER = ROOT / "snippets/diffsynth/lab09_multi_control_pipeline_reading"
 SNIPPETS = sorted(FOLDER.glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def engine(site_results):
-    """The session build's results (nothing runs twice)."""
-    return site_results
-
-
-def glue_of(engine, name):
-    return engine.result((FOLDER / name).relative_to(ROOT).as_posix()).glue
+def glue_of(site_results, name):
+    rel = (FOLDER / name).relative_to(ROOT).as_posix()
+    return site_results.result(rel).glue
 
 
 def test_page_has_the_standard_anatomy():
     assert missing_sections(PAGE) == []
-
-
-@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(engine, path):
-    engine.result(path.relative_to(ROOT).as_posix())
 
 
 def test_snippets_ran_clean_and_values_were_glued(site_results):
@@ -90,18 +80,18 @@ def test_shipped_controlnet_is_what_the_script_describes(name):
     assert v["with_control"] < v["black_control"]  # the image is used
 
 
-def test_controls_are_summed_and_windowed(engine):
-    glued = glue_of(engine, "01_controlnet_anatomy.py")
+def test_controls_are_summed_and_windowed(site_results):
+    glued = glue_of(site_results, "01_controlnet_anatomy.py")
     assert float(glued["sum_gap"]) < 1e-5
-    glued = glue_of(engine, "multi_control_pipeline_reading.py")
+    glued = glue_of(site_results, "multi_control_pipeline_reading.py")
     steps = int(glued["steps"])
     assert int(glued["calls"]) == 2 * steps  # called outside the window
     assert glued["tone_off"] == "8 and 9"
     assert glued["layout_off"] == "0 and 1"
 
 
-def test_diffsynth_skips_what_diffusers_multiplies_by_zero(engine):
-    glued = glue_of(engine, "05_diffsynth_window.py")
+def test_diffsynth_skips_what_diffusers_multiplies_by_zero(site_results):
+    glued = glue_of(site_results, "05_diffsynth_window.py")
     assert int(glued["ds_calls"]) < int(glued["all_calls"])
     assert glued["ds_net0"] == glued["df_net0"]
     assert glued["ds_net1"] == glued["df_net1"]
