@@ -84,11 +84,9 @@ class _Render(Preprocessor):
             results, errors = engine.run_all(r.snippet for r in plan.requests)
         errors = plan.errors + errors
         if errors:
-            raise SnippetError(
-                errors[0].path,
-                errors[0].line,
-                "; ".join(str(e) for e in errors),
-            )
+            first, rest = errors[0], errors[1:]
+            also = "".join(f"; also {e}" for e in rest)
+            raise SnippetError(first.path, first.line, first.message + also)
         published = site.publish(
             root,
             opts.snippets_dir,
