@@ -65,6 +65,14 @@ for j, row in enumerate(decode_reach):
     print(f"  {j}: {row.nonzero().flatten().tolist()}")
 # --8<-- [end:decode]
 
+# --8<-- [start:extend]
+with torch.no_grad():
+    short = encode_video(video[:, :, :5])  # the first 5 frames only
+same = torch.equal(short, z[:, :, :2])
+print("latent of frames 0-4:", tuple(short.shape))
+print("equal to the first 2 latent frames of the 9-frame clip:", same)
+# --8<-- [end:extend]
+
 # --8<-- [start:figure]
 fig, axes = plt.subplots(
     1, 3, figsize=(9, 3.8), width_ratios=[3, 9, 9], layout="constrained"
@@ -74,7 +82,8 @@ panels = [
     (image_reach, "image VAE, per frame", "input frame", "latent frame"),
     (decode_reach, "video VAE decode", "latent frame", "output frame"),
 ]
-norm = LogNorm(1e-4, 1)
+top = max(float(g.max()) for g, *_ in panels)
+norm = LogNorm(1e-4, top)  # colour: size of the change, log scale
 for ax, (grid, title, rows, cols) in zip(axes, panels, strict=True):
     shown = np.ma.masked_equal(grid.numpy(), 0.0)  # exact zero: blank
     im = ax.imshow(shown, cmap="viridis", norm=norm, aspect="auto")
@@ -116,6 +125,7 @@ for j in range(decode_reach.shape[0]):  # latent j reaches frames 4j-3 on
     first = 0 if j == 0 else 1 + 4 * (j - 1)
     moved = decode_reach[j].nonzero().flatten().tolist()
     assert moved == list(range(first, F)), (j, moved)
+assert same  # causal: later frames never change earlier latent frames
 glue("frames", F)
 glue("latent_frames", video_reach.shape[1])
 glue("frame0_reach", len(video_reach[0].nonzero()))
