@@ -45,6 +45,9 @@ MEASURED = {
     "snippets/diffsynth/lab02_model_loading_path/01_trace_load.py",
     "snippets/diffsynth/lab02_model_loading_path/04_meta_init.py",
     "snippets/diffsynth/lab02_model_loading_path/model_loading_path.py",
+    # resident memory of this process while a small video VAE decodes
+    "snippets/diffsynth/lab06_video_latent_frame_dimension/"
+    "05_memory_measured.py",
     # resident memory of a fresh process decoding one image (Lab 07)
     "snippets/diffsynth/lab07_vae_encode_decode/09_memory.py",
 }

@@ -49,8 +49,11 @@ pipe = SimpleNamespace(  # the attributes the two functions read
     vae=SimpleNamespace(model=SimpleNamespace(z_dim=16), upsampling_factor=8),
     generate_noise=lambda shape, seed, rand_device: torch.zeros(shape),
 )
-print("time factor and remainder:", factors["time_division_factor"],
-      factors["time_division_remainder"])
+print(
+    "time factor and remainder:",
+    factors["time_division_factor"],
+    factors["time_division_remainder"],
+)
 ds = {}
 print("asked  DiffSynth frames  noise latent (B, C, F, H, W)")
 for asked in (1, 4, 5, 8, 9, 12, 13):

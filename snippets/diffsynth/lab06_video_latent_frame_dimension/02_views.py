@@ -17,10 +17,14 @@ right = z.permute(0, 2, 1, 3, 4).reshape(B * F, C, h, w)  # frames to front
 wrong = z.reshape(B * F, C, h, w)  # same shape, no error, wrong numbers
 print("per-frame view:", tuple(right.shape), "and", tuple(wrong.shape))
 print("right[4] is clip 1, frame 1:", torch.equal(right[4], z[1, :, 1]))
-print("wrong[0][:3] is channel 0 of frames 0-2:",
-      torch.equal(wrong[0, :3], z[0, 0]))
-print("views hold the same frames:",
-      torch.equal(right.reshape(B, F, C, h, w).permute(0, 2, 1, 3, 4), z))
+print(
+    "wrong[0][:3] is channel 0 of frames 0-2:",
+    torch.equal(wrong[0, :3], z[0, 0]),
+)
+print(
+    "views hold the same frames:",
+    torch.equal(right.reshape(B, F, C, h, w).permute(0, 2, 1, 3, 4), z),
+)
 # --8<-- [end:fold]
 
 # --8<-- [start:inside]

@@ -31,6 +31,8 @@ def encode_frames(x):  # each frame alone: the per-frame view, then back
     flat = x.permute(0, 2, 1, 3, 4).reshape(B * F, C, H, W)
     z = image_vae.encode(flat).latent_dist.mode()  # (B*F, 4, h, w)
     return z.reshape(B, F, *z.shape[1:]).permute(0, 2, 1, 3, 4)
+
+
 # --8<-- [end:clip]
 
 

@@ -27,7 +27,8 @@ for n in FRAMES:
 video_mib = [n * 3 * H * W * 4 / MiB for n in FRAMES]  # float32 output
 print(f"Wan 2.1 VAE decode to {W}x{H}, float32, peak activations (MiB)")
 print(f"{'frames':>6}{'one clip':>10}{'as batch':>10}{'the video':>11}")
-for n, one, batch, out in zip(FRAMES, *count.values(), video_mib):
+rows = zip(FRAMES, *count.values(), video_mib, strict=True)
+for n, one, batch, out in rows:
     print(f"{n:>6}{one:>10,.0f}{batch:>10,.0f}{out:>11,.0f}")
 dec, fold = count.values()
 # --8<-- [end:count]
@@ -64,7 +65,8 @@ glue("dec5", f"{dec[1]:,.0f}")
 glue("dec81", f"{dec[-1]:,.0f}")
 glue("video81", f"{video_mib[-1]:,.0f}")
 glue("video5", f"{video_mib[1]:,.0f}")
-glue("growth_ratio", f"{(dec[-1] - dec[1]) / (video_mib[-1] - video_mib[1]):.1f}")
+growth = (dec[-1] - dec[1]) / (video_mib[-1] - video_mib[1])
+glue("growth_ratio", f"{growth:.1f}")
 glue("fold_peak", f"{fold[-1]:,.0f}")
 glue("fold_chunked", f"{dec[-1]:,.0f}")
 glue("fold_ratio", f"{fold[-1] / dec[-1]:.1f}")

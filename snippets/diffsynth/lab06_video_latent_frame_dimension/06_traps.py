@@ -31,8 +31,10 @@ edited = folded.clone()
 edited[0] += 0.5  # change latent frame 0 only
 with torch.no_grad():
     moved = (vae.decode(edited).sample - batch).abs().amax(dim=(1, 2, 3, 4))
-print("latent frame 0 changed; batch items moved:",
-      [f"{m:.3f}" for m in moved.tolist()])
+print(
+    "latent frame 0 changed; batch items moved:",
+    [f"{m:.3f}" for m in moved.tolist()],
+)
 # --8<-- [end:batch]
 
 # --8<-- [start:framewise]
@@ -45,8 +47,9 @@ stand_in = SimpleNamespace(  # the small VAE in place of DiffSynth's VAE
 )
 with torch.no_grad():
     framewise = decode_framewise(stand_in, z, "cpu")
-print("DiffSynth's decode_framewise on the same latent:",
-      tuple(framewise.shape))
+print(
+    "DiffSynth's decode_framewise on the same latent:", tuple(framewise.shape)
+)
 # --8<-- [end:framewise]
 
 # --8<-- [start:images]
@@ -70,17 +73,23 @@ pan = torch.cat([to_model_input(rgb[:, x : x + 128]) for x in range(0, 20, 4)])
 generated = frames * 2 - 1  # to [-1, 1] like the pan
 steps = {"generated one by one": generated, "a pan across a photo": pan}
 for name, clip_frames in steps.items():
-    gaps = [psnr(a, b) for a, b in zip(clip_frames[:-1], clip_frames[1:])]
+    pairs = zip(clip_frames[:-1], clip_frames[1:], strict=True)
+    gaps = [psnr(a, b) for a, b in pairs]  # each frame vs the next
     steps[name] = gaps
-    print(f"{name}: PSNR frame to next frame",
-          ", ".join(f"{g:.1f}" for g in gaps), "dB")
+    print(
+        f"{name}: PSNR frame to next frame",
+        ", ".join(f"{g:.1f}" for g in gaps),
+        "dB",
+    )
 # --8<-- [end:images]
 
 # --8<-- [start:strip]
 rows = [generated, pan]
 strip = np.concatenate(
-    [np.concatenate([((f + 1) / 2).permute(1, 2, 0) for f in r], 1)
-     for r in rows]
+    [
+        np.concatenate([((f + 1) / 2).permute(1, 2, 0) for f in r], 1)
+        for r in rows
+    ]
 )
 gen_gaps, pan_gaps = steps.values()
 save_image(
