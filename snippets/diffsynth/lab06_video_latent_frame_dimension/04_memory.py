@@ -18,7 +18,8 @@ H, W = 480, 832
 FRAMES = (1, 5, 9, 17, 33, 81)
 count = {"decode, one clip": [], "latent frames as batch": []}
 for n in FRAMES:
-    z = torch.empty(1, 16, 1 + (n - 1) // 4, H // 8, W // 8, device="meta")
+    lat = 1 + (n - 1) // 4  # latent frames
+    z = torch.empty(1, wan.config.z_dim, lat, H // 8, W // 8, device="meta")
     folded = z.permute(2, 1, 0, 3, 4)  # (F_lat, 16, 1, h, w): 1-frame clips
     count["decode, one clip"].append(account(wan.decode, z).peak / MiB)
     count["latent frames as batch"].append(
@@ -60,6 +61,7 @@ save_figure(
 assert dec[-1] < 1.2 * dec[1]  # 5 -> 81 frames: chunked, nearly flat
 assert dec[-1] - dec[1] < 3 * (video_mib[-1] - video_mib[1])
 assert fold[0] == dec[0] and fold[-1] > 5 * dec[-1]  # folding: linear
+glue("wan_channels", wan.config.z_dim)
 glue("dec1", f"{dec[0]:,.0f}")
 glue("dec5", f"{dec[1]:,.0f}")
 glue("dec81", f"{dec[-1]:,.0f}")
