@@ -82,6 +82,20 @@ for name, clip_frames in steps.items():
         "dB",
     )
 # --8<-- [end:images]
+unet_calls = list(shapes)
+
+# --8<-- [start:still]
+with torch.no_grad():
+    still = pipe(
+        [text] * 2,
+        generator=[torch.Generator().manual_seed(0) for _ in range(2)],
+        num_inference_steps=10,
+        guidance_scale=3.0,
+        output_type="pt",
+    ).images  # two "frames" from the same seed
+same = torch.equal(still[0], still[1])
+print("same seed for both frames; identical images:", same)
+# --8<-- [end:still]
 
 # --8<-- [start:strip]
 rows = [generated, pan]
@@ -108,7 +122,8 @@ assert clip.shape[2] == 9 and batch.shape[0] * batch.shape[2] == 3
 assert framewise.shape[2] == 3
 assert frame0 < 1e-5  # the first chunk is computed the same way
 assert moved[0] > 0 and (moved[1:] == 0).all()  # no coupling left
-assert all(s[0] == 10 and len(s) == 4 for s in shapes)  # 5 x 2 (guidance)
+assert same  # one seed per clip: a still picture
+assert all(s[0] == 10 and len(s) == 4 for s in unet_calls)  # 5 x 2 (guidance)
 assert max(gen_gaps) + 3 < min(pan_gaps)  # generated frames are unrelated
 glue("clip_frames", clip.shape[2])
 glue("batch_frames", batch.shape[0])
