@@ -68,8 +68,12 @@ with torch.no_grad():
         output_type="pt",
     ).images  # (5, 3, 128, 128) in [0, 1]: one image per "frame"
 print(f"{text!r}, 5 frames, one seed each; UNet input {shapes[0]}")
-rgb = area_resize(held_out_image(), 128, 148)  # a real pan: 4 px a frame
-pan = torch.cat([to_model_input(rgb[:, x : x + 128]) for x in range(0, 20, 4)])
+# a synthetic pan: a crop sliding `step` pixels a frame across one photo
+rgb = area_resize(held_out_image(), 128, 148)
+step = 4
+pan = torch.cat(
+    [to_model_input(rgb[:, x : x + 128]) for x in range(0, 20, step)]
+)
 generated = frames * 2 - 1  # to [-1, 1] like the pan
 steps = {"generated one by one": generated, "a pan across a photo": pan}
 for name, clip_frames in steps.items():
@@ -134,3 +138,4 @@ glue("gen_high", f"{max(gen_gaps):.1f}")
 glue("pan_low", f"{min(pan_gaps):.1f}")
 glue("pan_high", f"{max(pan_gaps):.1f}")
 glue("subject", text)
+glue("pan_step", step)
