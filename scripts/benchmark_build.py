@@ -52,6 +52,8 @@ MEASURED = {
     "snippets/diffsynth/lab02_model_loading_path/04_meta_init.py",
     "snippets/diffsynth/lab02_model_loading_path/model_loading_path.py",
     "snippets/diffsynth/lab07_vae_encode_decode/09_memory.py",
+    "snippets/diffsynth/lab06_video_latent_frame_dimension/"
+    "05_memory_measured.py",
 }
 ONE_PAGE = "docs/tracks/diffsynth/labs/lab-01-pipeline-config-reading.md"
 HANDBOOK = "docs/tracks/diffsynth/handbook/vae-encode-decode.md"
