@@ -1,8 +1,9 @@
 """Run one function of a package that is installed but cannot be imported.
 
-DiffSynth-Studio is installed without its dependencies (its torchvision
-has no CPU build for the pinned torch; see requirements-quoted.txt), so
-``import diffsynth`` fails on the build machine. A page can still run a
+DiffSynth-Studio is installed without its dependencies (it requires
+torchvision, and requirements-quoted.txt records that the only torchvision
+wheel on PyPI for the pinned torch is a CUDA build that cannot load beside
+the CPU torch), so ``import diffsynth`` fails on the build machine. A page can still run a
 self-contained function of it: ``load_function`` reads the function's
 lines from the installed file (found the way ``{{ source }}`` finds them),
 compiles only those lines, and returns the function. Tracebacks name the
