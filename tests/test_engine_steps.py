@@ -179,3 +179,15 @@ def test_the_engine_is_a_context_manager_that_stops_its_workers(tmp_path):
         assert workers and all(w.alive() for w in workers)
     assert not any(w.alive() for w in workers)
     assert Path(tmp_path / ".cache/infralens/entries").is_dir()
+
+
+def test_values_in_code_annotations_are_filled_in(snippet):
+    res = result_of(snippet, ["", "x is 2\n", ""])
+    page = (
+        "---\nsnippets: demo\n---\n{{ code s.py:show }}\n\n"
+        "1. prints x, which is {{ val s.py:v }}\n"
+    )
+    r = render.PageRenderer("docs/p.md", {res.relpath: res}, None, {})
+    md = r.render(page, scan.scan("docs/p.md", page))
+    assert "1. prints x, which is 4 &#60; 5" in md
+    assert "{{" not in md

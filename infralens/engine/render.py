@@ -201,19 +201,7 @@ class PageRenderer:
                 (d for d in ds if d.verb not in ("val", "sourcelink")), None
             )
             if block is None:
-                for d in ds:
-                    if d.verb == "sourcelink":
-                        continue
-                    res = self._result(d)
-                    if d.arg not in res.glue:
-                        raise SnippetError(
-                            self.page_path,
-                            no,
-                            f"{d.snippet} glues no value named '{d.arg}'",
-                        )
-                line = VAL_RE.sub(lambda m, ds=ds: self._val(m, ds), line)
-                line = SOURCELINK_RE.sub(self._sourcelink, line)
-                out.append(line)
+                out.append(self._inline(line, no, ds))
                 i += 1
                 continue
             i += 1
@@ -239,10 +227,31 @@ class PageRenderer:
                     and not src[j][len(indent) : len(indent) + 1].isspace()
                 ):
                     k = _list_end(src, j, indent)
-                    annotations = [s[len(indent) :] for s in src[j:k]]
+                    # values and links work in annotations as in prose
+                    annotations = [
+                        self._inline(s, n + 1, by_line.get(n + 1, []))[
+                            len(indent) :
+                        ]
+                        for n, s in enumerate(src[j:k], start=j)
+                    ]
                     i = k
             out.extend(_indent(self._block(block, annotations), indent))
         return "\n".join(out) + "\n"
+
+    def _inline(self, line: str, no: int, ds: list[Directive]) -> str:
+        """A line of prose with its values and source links filled in."""
+        for d in ds:
+            if d.verb != "val":
+                continue
+            res = self._result(d)
+            if d.arg not in res.glue:
+                raise SnippetError(
+                    self.page_path,
+                    no,
+                    f"{d.snippet} glues no value named '{d.arg}'",
+                )
+        line = VAL_RE.sub(lambda m: self._val(m, ds), line)
+        return SOURCELINK_RE.sub(self._sourcelink, line)
 
     def _val(self, m, ds):
         for d in ds:
