@@ -3,12 +3,12 @@
 DiffSynth-Studio is installed without its dependencies (it requires
 torchvision, and requirements-quoted.txt records that the only torchvision
 wheel on PyPI for the pinned torch is a CUDA build that cannot load beside
-the CPU torch), so ``import diffsynth`` fails on the build machine. A
-page can still run a self-contained function of it: ``load_function`` reads the function's
-lines from the installed file (found the way ``{{ source }}`` finds them),
-compiles only those lines, and returns the function. Tracebacks name the
-installed file and its real line numbers. The snippet's cache entry then
-depends on the package's installed version.
+the CPU torch), so ``import diffsynth`` fails on the build machine. A page
+can still run a self-contained function of it: ``load_function`` reads the
+function's lines from the installed file (found the way ``{{ source }}``
+finds them), compiles only those lines, and returns the function. Tracebacks
+name the installed file and its real line numbers. The snippet's cache entry
+then depends on the package's installed version.
 """
 
 from __future__ import annotations
