@@ -9,7 +9,9 @@ from diffusers import ControlNetModel
 from infralens import glue
 from infralens.controls import (
     EMBEDDING_CHANNELS,
+    LAYOUT_CELL,
     MODEL_DIRS,
+    TONE_CELL,
     cat_picture,
     control_maps,
     load_pipeline,
@@ -47,15 +49,52 @@ with torch.no_grad():
     )
 n_unet = sum(p.numel() for p in unet.parameters())
 n_net = sum(p.numel() for p in fresh.parameters())
+part = {  # where the ControlNet's parameters sit
+    name: sum(p.numel() for m in mods for p in m.parameters())
+    for name, mods in {
+        "copied from the UNet": (
+            fresh.conv_in,
+            fresh.time_embedding,
+            fresh.down_blocks,
+            fresh.mid_block,
+        ),
+        "control image embedding": (fresh.controlnet_cond_embedding,),
+        "zero convolutions": (
+            fresh.controlnet_down_blocks,
+            fresh.controlnet_mid_block,
+        ),
+    }.items()
+}
+zero = {  # layers whose weights start at zero
+    "skip outputs": all(
+        not c.weight.any() for c in fresh.controlnet_down_blocks
+    ),
+    "mid output": not fresh.controlnet_mid_block.weight.any(),
+    "embedding's last conv": not (
+        fresh.controlnet_cond_embedding.conv_out.weight.any()
+    ),
+}
 print(f"down blocks copied from the UNet: {sum(same)}/{len(same)} tensors")
 print(f"parameters: ControlNet {n_net:,}, UNet {n_unet:,}")
+print("  " + ", ".join(f"{k} {v:,}" for k, v in part.items()))
+print("all-zero weights at birth:", zero)
 print("residuals:", [tuple(r.shape[1:]) for r in down], tuple(mid.shape[1:]))
 largest = max(r.abs().max().item() for r in (*down, mid))
 print("largest residual of the untrained copy:", largest)
 # --8<-- [end:fresh]
 
 assert all(same) and largest == 0.0
+assert sum(part.values()) == n_net and all(zero.values())
 glue("n_net", f"{n_net:,}")
+glue("n_copied", f"{part['copied from the UNet']:,}")
+glue("n_embedding", f"{part['control image embedding']:,}")
+glue("n_zero", f"{part['zero convolutions']:,}")
+glue("n_new", f"{n_net - part['copied from the UNet']:,}")
+glue("n_zero_convs", len(fresh.controlnet_down_blocks) + 1)
+size_px = maps["tone"].shape[-1]  # control images are as large as the picture
+glue("tone_grid", f"{size_px // TONE_CELL} x {size_px // TONE_CELL}")
+glue("layout_grid", f"{size_px // LAYOUT_CELL} x {size_px // LAYOUT_CELL}")
+glue("tone_cell_px", f"{TONE_CELL} x {TONE_CELL}")
 glue("n_unet", f"{n_unet:,}")
 glue("n_down", len(down))
 glue("mid_shape", tuple(mid.shape[1:]))
@@ -140,6 +179,7 @@ for name, log in logs.items():
     glue(f"{name}_minutes", f"{cpu:.1f}")
     for key, value in log["validation"].items():
         glue(f"{name}_{key}", f"{value:.4f}")
+        glue(f"{name}_{key}_3", f"{value:.3f}")
     v = log["validation"]
     assert v["with_control"] < v["no_controlnet"]  # the net helps
     assert v["with_control"] < v["black_control"]  # its image is used

@@ -24,6 +24,7 @@ runs = {  # name: (tone image, layout image, [tone weight, layout weight])
     "tone alone": (maps["tone"], maps["layout"], [1.0, 0.0]),
     "layout alone": (maps["tone"], maps["layout"], [0.0, 1.0]),
     "both, agreeing": (maps["tone"], maps["layout"], [1.0, 1.0]),
+    "inverted tone alone": (negative, maps["layout"], [1.0, 0.0]),
     "both, in conflict": (negative, maps["layout"], [1.0, 1.0]),
 }
 images, scores = {}, {}
@@ -40,14 +41,14 @@ for name, (tone, layout, weights) in runs.items():
     images[name] = out
     scores[name] = (tone_error(out, tone), layout_error(out, layout))
     print(
-        f"{name:>17}: tone error {scores[name][0]:.3f}, "
+        f"{name:>19}: tone error {scores[name][0]:.3f}, "
         f"layout error {scores[name][1]:.3f}"
     )
 # --8<-- [end:runs]
 
 # --8<-- [start:figure]
 fig, axes = plt.subplots(
-    1, len(images), figsize=(7.5, 2.0), layout="constrained"
+    1, len(images), figsize=(9.0, 2.0), layout="constrained"
 )
 for ax, (name, out) in zip(axes, images.items(), strict=True):
     ax.imshow(out[0].permute(1, 2, 0).numpy())
@@ -60,7 +61,7 @@ summary = "; ".join(
 save_figure(
     fig,
     "alone_both_conflict.png",
-    alt=f"Five pictures for '{prompt}' from the same seed: "
+    alt=f"{len(images)} pictures for '{prompt}' from the same seed: "
     f"{', '.join(images)}. Distance of each from the brightness map and "
     f"from the colour layout it was asked for (lower is closer): "
     f"{summary}.",
@@ -72,6 +73,7 @@ KEYS = {
     "tone alone": "tone",
     "layout alone": "layout",
     "both, agreeing": "agree",
+    "inverted tone alone": "negalone",
     "both, in conflict": "conflict",
 }
 glue("prompt", prompt)
@@ -80,10 +82,18 @@ for name, (t, c) in scores.items():
     glue(f"layout_err_{KEYS[name]}", f"{c:.3f}")
 tone_alone, layout_alone = scores["tone alone"][0], scores["layout alone"][1]
 tone_clash, layout_clash = scores["both, in conflict"]
-assert tone_clash > tone_alone and layout_clash > layout_alone  # worse
+assert layout_clash > layout_alone  # worse than layout alone
 assert layout_clash > scores["no control"][1]  # worse than no control
 assert scores["no control"][0] > tone_alone  # each control works alone
 assert scores["no control"][1] > layout_alone
 agree = scores["both, agreeing"]
-assert agree[0] <= tone_alone and agree[1] <= layout_alone  # a little
-glue("tone_worse", f"{tone_clash / tone_alone:.1f}")
+assert agree[1] < layout_alone  # better on layout
+assert abs(agree[0] - tone_alone) < 0.01  # about as good on tone
+glue("tone_gain_agree", f"{tone_alone - agree[0]:.3f}")
+# the tone net alone cannot reach the inverted map: no better than nothing
+none_vs_negative = tone_error(images["no control"], negative)
+neg_alone = scores["inverted tone alone"][0]
+glue("tone_err_none_neg", f"{none_vs_negative:.3f}")
+assert neg_alone > none_vs_negative - 0.01
+assert tone_clash > neg_alone  # the layout net pulls it further off
+glue("tone_worse", f"{tone_clash / neg_alone:.2f}")

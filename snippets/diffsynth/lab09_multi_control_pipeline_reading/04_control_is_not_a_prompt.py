@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from infralens import glue, save_figure
 from infralens.controls import (
+    TONE_CELL,
     cat_picture,
     control_maps,
     layout_error,
@@ -33,7 +34,7 @@ out = pipe(
     generator=[torch.Generator().manual_seed(0) for _ in prompts],
     output_type="pt",
 ).images  # (4, 3, 128, 128), one per prompt
-coarse = F.interpolate(F.avg_pool2d(out, 8), scale_factor=8)
+coarse = F.interpolate(F.avg_pool2d(out, TONE_CELL), scale_factor=TONE_CELL)
 texture = (out - coarse).square().mean((1, 2, 3)).sqrt()  # inside cells
 for p, img, tex in zip(prompts, out, texture, strict=True):
     print(
@@ -67,6 +68,7 @@ save_figure(
 # --8<-- [end:figure]
 
 glue("n_prompts", len(prompts))
+glue("cell_px", f"{TONE_CELL} x {TONE_CELL}")
 for p, a, b, tex in zip(prompts, tone_err, layout_err, texture, strict=True):
     key = p.split()[-1] if p else "empty"
     glue(f"tone_{key}", f"{a:.3f}")
