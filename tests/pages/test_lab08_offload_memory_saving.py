@@ -104,5 +104,5 @@ def test_peaks_order_and_transfers(site_results):
 
 def test_figure_has_alt_text(site_results):
     images = result(site_results, "03_residency_timeline.py").images
-    assert [im["name"] for im in images] == ["residency_timeline.png"]
-    assert "model offload" in images[0]["alt"]
+    assert [im.name for im in images] == ["residency_timeline.png"]
+    assert "model offload" in images[0].alt
