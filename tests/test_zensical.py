@@ -21,15 +21,12 @@ LAB = "tracks/diffsynth/labs/lab-05-conditioning-flow"
 SOURCE = ROOT / "docs" / (LAB + ".md")
 
 
-def zensical_build(repo: Path, extra: str = "") -> subprocess.CompletedProcess:
+def zensical_build(repo: Path) -> subprocess.CompletedProcess:
     """`zensical build` in a copy of the repository with the session
-    build's snippet cache (and none of Zensical's own), the lab page
-    ending with ``extra``."""
+    build's snippet cache (and none of Zensical's own)."""
     if shutil.which("zensical") is None:
         pytest.fail("zensical is not installed (see requirements.txt)")
     copy_repo(repo, with_cache=True)
-    page = repo / "docs" / (LAB + ".md")
-    page.write_text(page.read_text("utf-8") + extra, encoding="utf-8")
     return subprocess.run(
         ["zensical", "build"],
         cwd=repo,
@@ -75,9 +72,28 @@ def test_lab_page_images_are_published(zensical_site):
         assert (page / src).resolve().is_file(), src
 
 
-def test_a_failing_snippet_stops_a_zensical_build(tmp_path, built_site):
-    proc = zensical_build(tmp_path / "repo", "\n{{ run no_such_file.py }}\n")
+def test_a_failing_snippet_stops_a_zensical_build(tmp_path):
+    # a small project of its own: the failure needs no copy of this site
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Toy\nplugins:\n  - infralens:\n      preload: []\n"
+        "markdown_extensions:\n  - infralens.extension\n"
+    )
+    (tmp_path / "snippets/ok.py").write_text("print('fine')\n")
+    (tmp_path / "docs/index.md").write_text(
+        "---\nsnippets: .\n---\n# Toy\n\n{{ run ok.py }}\n\n"
+        "{{ run no_such_file.py }}\n"
+    )
+    proc = subprocess.run(
+        ["zensical", "build"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
-    assert "no_such_file.py" in out, out[-3000:]
-    assert "snippet file not found" in out, out[-3000:]
+    assert "docs/index.md:8: snippet file not found" in out, out[-3000:]
+    assert not (tmp_path / "site/index.html").exists()
