@@ -49,3 +49,14 @@ def test_accessibility_numbers_are_the_recorded_audits():
         quoted = [number(c) for c in rows[label]]
         recorded = [r["phone_lab_page"][key] for r in (before, after)]
         assert quoted == recorded, label
+
+
+def test_build_numbers_are_the_recorded_benchmark():
+    # scripts/results/build-benchmark.txt is what benchmark_build.py
+    # printed; CONTRIBUTING quotes it line for line
+    recorded = (RESULTS / "build-benchmark.txt").read_text(encoding="utf-8")
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## Build and test numbers", 1)[1]
+    for line in recorded.splitlines():
+        if line.strip():
+            assert line in section, line
