@@ -67,3 +67,28 @@ def check_page(page: Path, root: Path, results) -> None:
         assert "Traceback (most recent call last)" not in printed, rel
     count, missing = unglued_values(page, root, results.result)
     assert not missing, missing
+
+
+def unplaced_snippets(folder: Path, pages: list[Path], root: Path) -> list:
+    """Snippet files in ``folder`` that none of ``pages`` names."""
+    named = {s for page in pages for s in snippets_named(page, root)}
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in folder.glob("*.py")
+        if p.relative_to(root).as_posix() not in named
+    )
+
+
+def check_quotes(page: Path, root: Path) -> None:
+    """Every installed-source quote and link on the page still finds its
+    object, and its lines still hold their anchor text."""
+    from infralens.engine import library, scan
+
+    lib = library.Library()
+    rel = page.relative_to(root).as_posix()
+    for d in scan.scan(rel, page.read_text(encoding="utf-8")):
+        if d.verb in ("source", "sourcelink"):
+            where = (rel, d.line)
+            library.check_span(
+                lib.quote(d.snippet, where), d.span, d.anchor, where
+            )

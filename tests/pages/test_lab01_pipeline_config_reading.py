@@ -1,5 +1,5 @@
 """Lab 01: its page keeps the standard anatomy, its snippets run through
-the site_results, every value its two pages glue resolves, and the runs show
+the session build, every value its page quotes was glued, and the runs show
 what the pages say they show."""
 
 from __future__ import annotations

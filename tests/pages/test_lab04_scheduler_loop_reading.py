@@ -1,5 +1,5 @@
 """Lab 04 and its handbook section: the page keeps the standard anatomy,
-every snippet runs through the site_results, every value the prose quotes was
+every snippet ran in the session build, every value the prose quotes was
 glued by the run, and the outputs say what the prose says they say."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Lab 10 and its handbook section: the lab page keeps the standard
-anatomy, every snippet runs through the site_results, every value the prose
+anatomy, every snippet ran in the session build, every value the prose
 glues resolves, and every quoted library line is still there."""
 
 from __future__ import annotations
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from infralens.engine import library, scan
-from infralens.labs import check_page, missing_sections
+from infralens.labs import (
+    check_page,
+    check_quotes,
+    missing_sections,
+    unplaced_snippets,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs/tracks/diffsynth/labs/lab-10-end-to-end-inference-trace.md"
@@ -18,24 +22,12 @@ FOLDER = ROOT / "snippets/diffsynth/lab10_end_to_end_inference_trace"
 SNIPPETS = sorted(FOLDER.glob("*.py"))
 
 
-def directives(page: Path):
-    rel = page.relative_to(ROOT).as_posix()
-    return scan.scan(rel, page.read_text(encoding="utf-8"))
-
-
 def test_page_has_the_standard_anatomy():
     assert missing_sections(PAGE) == []
 
 
 def test_every_snippet_is_on_one_of_the_two_pages():
-    named = {
-        d.snippet
-        for page in (PAGE, SECTION)
-        for d in directives(page)
-        if d.names_snippet
-    }
-    folder = {p.relative_to(ROOT).as_posix() for p in SNIPPETS}
-    assert folder <= named
+    assert unplaced_snippets(FOLDER, [PAGE, SECTION], ROOT) == []
 
 
 def test_snippets_ran_clean_and_values_were_glued(site_results):
@@ -44,13 +36,7 @@ def test_snippets_ran_clean_and_values_were_glued(site_results):
 
 @pytest.mark.parametrize("page", [PAGE, SECTION], ids=lambda p: p.stem)
 def test_quoted_lines_still_hold(page):
-    lib = library.Library()
-    for d in directives(page):
-        if d.verb in ("source", "sourcelink"):
-            where = (page.name, d.line)
-            library.check_span(
-                lib.quote(d.snippet, where), d.span, d.anchor, where
-            )
+    check_quotes(page, ROOT)
 
 
 def glue_of(site_results, name):
