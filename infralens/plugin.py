@@ -131,7 +131,22 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             self._fail(errors)
         for asset in self.published.assets:
             files.append(self._file(asset, config))
+        self._mark_pages_with_new_results(files)
         return files
+
+    def _mark_pages_with_new_results(self, files: Files) -> None:
+        """Under ``mkdocs serve --dirty`` MkDocs renders only pages whose
+        source changed; a page whose snippets ran again (new results), or
+        that includes another file, is rendered too, so no page shows a
+        stale output."""
+        fresh = {rel for rel, res in self.results.items() if not res.cached}
+        for f in files.documentation_pages():
+            ds = self.plan.directives.get(self._page_path(f.src_uri), [])
+            if any(
+                d.verb == "include" or (d.names_snippet and d.snippet in fresh)
+                for d in ds
+            ):  # included files are read again on every build
+                f.is_modified = lambda: True
 
     def _file(self, asset: site.Asset, config) -> File:
         generated = self.cache_dir / "generated"
