@@ -71,9 +71,9 @@ class ToyProject:
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return path
 
-    def build(self) -> subprocess.CompletedProcess:
+    def build(self, *extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build"],
+            [sys.executable, "-m", "mkdocs", "build", *extra],
             cwd=self.root,
             env=ENV,
             capture_output=True,

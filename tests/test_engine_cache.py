@@ -205,3 +205,17 @@ def test_version_of_a_quoted_package_reruns_the_snippet_that_ran_it(toy):
         return "999.0" if dist == "diffsynth" else version
 
     assert not toy.engine(version_of=bumped).result(rel).cached
+
+
+def test_dirty_build_rerenders_a_page_whose_snippet_changed(toy):
+    toy.write("snippets/demo/s.py", "print('first output')\n")
+    toy.write("docs/other.md", "# Other\n\nNo snippets here.\n")
+    toy.write(
+        "docs/index.md", "---\nsnippets: demo\n---\n# P\n\n{{ run s.py }}\n"
+    )
+    assert toy.build().returncode == 0
+    toy.write("snippets/demo/s.py", "print('second output')\n")
+    proc = toy.build("--dirty", "--no-strict")
+    assert proc.returncode == 0, proc.stderr
+    html = (toy.root / "site/index.html").read_text()
+    assert "second output" in html and "first output" not in html
