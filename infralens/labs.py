@@ -88,7 +88,4 @@ def check_quotes(page: Path, root: Path) -> None:
     rel = page.relative_to(root).as_posix()
     for d in scan.scan(rel, page.read_text(encoding="utf-8")):
         if d.verb in ("source", "sourcelink"):
-            where = (rel, d.line)
-            library.check_span(
-                lib.quote(d.snippet, where), d.span, d.anchor, where
-            )
+            lib.quote_span(d.snippet, d.span, d.anchor, (rel, d.line))

@@ -235,6 +235,13 @@ class Library:
         self._dirty = True
         return quoted
 
+    def quote_span(self, target, span, anchor, where) -> Quoted:
+        """``quote`` and then ``check_span``: the object, with its lines
+        A-B still holding ``anchor`` when a span is given."""
+        quoted = self.quote(target, where)
+        check_span(quoted, span, anchor, where)
+        return quoted
+
     def _read(self, target, dist, version, path, module, qualname, where):
         text = path.read_text(encoding="utf-8")
         lines = text.split("\n")

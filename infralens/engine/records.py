@@ -39,14 +39,6 @@ class Image:
     sha: str
     path: Path
 
-    def record(self) -> dict:
-        return {
-            "name": self.name,
-            "chunk": self.chunk,
-            "alt": self.alt,
-            "sha": self.sha,
-        }
-
 
 @dataclass(frozen=True)
 class Result:
@@ -77,7 +69,7 @@ class CacheEntry:
     import_names: tuple[str, ...]  # top-level packages it imported
     packages: dict[str, str | None]  # distribution -> version
     chunks: tuple[str, ...]
-    images: tuple[dict, ...]  # Image.record() of each figure
+    images: tuple[dict, ...]  # name, chunk, alt and sha of each figure
     glue: dict[str, str]
     seconds: float
 

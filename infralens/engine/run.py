@@ -22,6 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from infralens.engine import source
 from infralens.engine.cache import Cache, installed_version, sha256_file
@@ -30,6 +31,15 @@ from infralens.engine.source import SnippetError
 from infralens.engine.workers import WorkerProcess
 
 log = logging.getLogger("mkdocs.plugins.infralens")
+
+
+class Found(NamedTuple):
+    """A snippet looked up in the cache: its current entry, or None."""
+
+    relpath: str
+    snippet: source.Snippet
+    sha: str
+    entry: CacheEntry | None
 
 
 @dataclass
@@ -100,12 +110,20 @@ class Engine:
     def result(self, relpath: str) -> Result:
         """Run one snippet (path relative to the project root), or reuse
         its cached result. Raises SnippetError on any failure."""
+        return self._finish(self._look_up(relpath))
+
+    def _look_up(self, relpath: str) -> Found:
         path = self.root / relpath
         if not path.is_file():
             raise SnippetError(relpath, None, "snippet file not found")
-        snip = source.parse(path)
         snippet_sha = sha256_file(path)
         entry = self.cache.lookup(relpath, snippet_sha)
+        return Found(relpath, source.parse(path), snippet_sha, entry)
+
+    def _finish(self, found: Found) -> Result:
+        """The result of a looked-up snippet, running it when the cache
+        has no current entry."""
+        relpath, snip, snippet_sha, entry = found
         cached = entry is not None
         if entry is None and self.cache_only:
             raise SnippetError(
@@ -115,7 +133,7 @@ class Engine:
                 "engine only reads results; build the site to make them)",
             )
         if entry is None:
-            entry = self._run(relpath, path, snippet_sha)
+            entry = self._run(relpath, self.root / relpath, snippet_sha)
         with self._lock:
             self.stats["cached" if cached else "ran"] += 1
             if not cached:
@@ -223,10 +241,10 @@ class Engine:
         return entry
 
     # -- many snippets ---------------------------------------------------
-    def _expected_seconds(self, relpath: str) -> float:
-        """How long the snippet took last time (any stored entry, current
-        or not); never-run snippets count as the longest."""
-        entry = self.cache.stored(relpath, any_engine=True)
+    def _expected_seconds(self, found: Found) -> float:
+        """How long the snippet took last time (any stored entry, even of
+        another engine); never-run snippets count as the longest."""
+        entry = self.cache.stored(found.relpath, any_engine=True)
         return entry.seconds if entry else float("inf")
 
     def run_all(
@@ -234,16 +252,27 @@ class Engine:
     ) -> tuple[dict[str, Result], list[SnippetError]]:
         """Results of many snippets, run in parallel workers where they
         are not cached; every failure is collected, none stops the rest."""
-        todo = sorted(set(relpaths))
         results: dict[str, Result] = {}
         errors: list[SnippetError] = []
 
-        def one(rel: str) -> None:
+        def one(found: Found) -> None:
             try:
-                results[rel] = self.result(rel)
+                results[found.relpath] = self._finish(found)
             except SnippetError as exc:
                 errors.append(exc)
 
+        # cached results are read once; only the rest are scheduled
+        todo = []
+        for rel in sorted(set(relpaths)):
+            try:
+                found = self._look_up(rel)
+            except SnippetError as exc:
+                errors.append(exc)
+                continue
+            if found.entry is None:
+                todo.append(found)
+            else:
+                one(found)
         # longest first, so that no long snippet starts last
         todo.sort(key=self._expected_seconds, reverse=True)
         # until a run has shown that the repository is mounted read-only,
@@ -252,10 +281,10 @@ class Engine:
             one(todo.pop(0))
         if self.jobs > 1 and len(todo) > 1:
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                list(pool.map(one, todo))
+                list(pool.map(lambda found: one(found), todo))
         else:
-            for rel in todo:
-                one(rel)
+            for found in todo:
+                one(found)
         errors.sort(key=lambda e: (str(e.path), e.line or 0))
         return dict(sorted(results.items())), errors
 

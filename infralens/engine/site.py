@@ -81,16 +81,16 @@ def plan(
             continue
         if found:
             out.directives[page_path] = found
+        runnable = []
         for d in found:
             where = (page_path, d.line)
             if d.verb in ("source", "sourcelink"):
                 try:
-                    q = quotes.quote(d.snippet, where)
-                    library.check_span(q, d.span, d.anchor, where)
+                    out.quotes[d.snippet] = quotes.quote_span(
+                        d.snippet, d.span, d.anchor, where
+                    )
                 except SnippetError as exc:
                     out.errors.append(exc)
-                    continue
-                out.quotes[d.snippet] = q
             elif d.verb == "include":
                 path = root / d.snippet
                 if not path.is_file():
@@ -115,7 +115,9 @@ def plan(
                     )
                 )
             else:
-                first.setdefault(d.snippet, Request(d.snippet, *where))
+                runnable.append(d)
+        for req in scan.requests(page_path, runnable):
+            first.setdefault(req.snippet, req)
     out.requests = list(first.values())
     if whole_site:
         for p in sorted(snippets_root.rglob("*.py")):
