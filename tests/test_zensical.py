@@ -21,15 +21,13 @@ LAB = "tracks/diffsynth/labs/lab-05-conditioning-flow"
 SOURCE = ROOT / "docs" / (LAB + ".md")
 
 
-def zensical_build(repo: Path) -> subprocess.CompletedProcess:
-    """`zensical build` in a copy of the repository with the session
-    build's snippet cache (and none of Zensical's own)."""
+def zensical_build(project: Path) -> subprocess.CompletedProcess:
+    """`zensical build` in ``project``, with this checkout's engine."""
     if shutil.which("zensical") is None:
         pytest.fail("zensical is not installed (see requirements.txt)")
-    copy_repo(repo, with_cache=True)
     return subprocess.run(
         ["zensical", "build"],
-        cwd=repo,
+        cwd=project,
         env=ENV,
         capture_output=True,
         text=True,
@@ -39,7 +37,10 @@ def zensical_build(repo: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def zensical_site(tmp_path_factory, site_results):
+    # a copy of the repository with the session build's snippet cache
+    # (and none of Zensical's own)
     repo = tmp_path_factory.mktemp("zensical") / "repo"
+    copy_repo(repo, with_cache=True)
     proc = zensical_build(repo)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return repo / "site"
@@ -85,14 +86,7 @@ def test_a_failing_snippet_stops_a_zensical_build(tmp_path):
         "---\nsnippets: .\n---\n# Toy\n\n{{ run ok.py }}\n\n"
         "{{ run no_such_file.py }}\n"
     )
-    proc = subprocess.run(
-        ["zensical", "build"],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = zensical_build(tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
     assert "docs/index.md:8: snippet file not found" in out, out[-3000:]
