@@ -91,3 +91,40 @@ def test_a_failing_snippet_stops_a_zensical_build(tmp_path):
     assert proc.returncode != 0, out[-3000:]
     assert "docs/index.md:8: snippet file not found" in out, out[-3000:]
     assert not (tmp_path / "site/index.html").exists()
+
+
+def test_zensical_keeps_a_page_until_clean(tmp_path):
+    # what CONTRIBUTING says of Zensical: it keeps a page's rendering while
+    # the page's Markdown is unchanged, and --clean empties .cache/ (the
+    # snippet cache too). If Zensical learns to see snippet changes, this
+    # fails, and the guide should say so.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Toy\nplugins:\n  - infralens:\n      preload: []\n"
+        "markdown_extensions:\n  - infralens.extension\n"
+    )
+    snippet = tmp_path / "snippets/s.py"
+    snippet.parent.mkdir()
+    snippet.write_text("print('first output')\n")
+    (tmp_path / "docs/index.md").write_text(
+        "---\nsnippets: .\n---\n# Toy\n\n{{ run s.py }}\n"
+    )
+    page = tmp_path / "site/index.html"
+    assert zensical_build(tmp_path).returncode == 0
+    assert "first output" in page.read_text()
+    snippet.write_text("print('second output')\n")
+    assert zensical_build(tmp_path).returncode == 0
+    assert "first output" in page.read_text()  # the kept rendering
+    marker = tmp_path / ".cache/infralens/marker"
+    marker.write_text("made before --clean")
+    proc = subprocess.run(
+        ["zensical", "build", "--clean"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "second output" in page.read_text()
+    assert not marker.exists()  # the snippet cache was emptied too
