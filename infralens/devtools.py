@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from infralens.engine.settings import load
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,6 +58,6 @@ def copy_repo(dest: Path, with_cache: bool = False) -> None:
         elif src.is_file():
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
-    cache = ROOT / ".cache" / "infralens"
-    if with_cache and cache.is_dir():
-        shutil.copytree(cache, dest / ".cache" / "infralens")
+    folder = load(ROOT).cache_dir  # the snippet cache, as mkdocs.yml sets it
+    if with_cache and (ROOT / folder).is_dir():
+        shutil.copytree(ROOT / folder, dest / folder)

@@ -27,10 +27,12 @@ from typing import NamedTuple
 from infralens.engine import source
 from infralens.engine.cache import Cache, installed_version, sha256_file
 from infralens.engine.records import CacheEntry, Result, response_problem
+from infralens.engine.settings import Settings
 from infralens.engine.source import SnippetError
 from infralens.engine.workers import WorkerProcess
 
 log = logging.getLogger("mkdocs.plugins.infralens")
+DEFAULTS = Settings()
 
 
 class Found(NamedTuple):
@@ -47,12 +49,13 @@ class Engine:
     root: Path
     cache_dir: Path
     snippets_dir: Path | None = None
-    timeout: float = 120.0
-    output_limit: int = 200_000
-    memory_limit_mb: float = 4096.0
+    # defaults from the one settings table
+    timeout: float = DEFAULTS.timeout
+    output_limit: int = DEFAULTS.output_limit
+    memory_limit_mb: float = DEFAULTS.memory_limit_mb
     seal: bool = True  # read-only repository mount, where the OS allows
-    preload: tuple[str, ...] = ("torch", "diffusers", "infralens.preload")
-    jobs: int = 0  # worker processes; 0: one per core
+    preload: tuple[str, ...] = DEFAULTS.preload
+    jobs: int = DEFAULTS.jobs  # worker processes; 0: one per core
     # read results from the cache only: a snippet without a current entry
     # is an error instead of a run (tests read the session build's results)
     cache_only: bool = False
