@@ -12,7 +12,10 @@ import contextlib
 import functools
 import http.server
 import json
+import os
+import queue
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,8 @@ CHROMIUM_ARGS = [
 ]
 # the rules axe-core files under WCAG 2.0 and 2.1, levels A and AA
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+# width, height and device pixels per CSS pixel
+VIEWPORTS = {"desktop": (1280, 900, 1), "phone": (390, 844, 3)}
 SCHEMES = {"light": "default", "dark": "slate"}
 # Lighthouse's mobile profile as DevTools applies it: slow 4G (150 ms
 # round trip and 1.6 Mbit/s, times DevTools' 3.75 and 0.9 factors) and a
@@ -59,11 +63,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # a browser that leaves a page drops the requests still open
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(site: Path):
     """The folder ``site`` over HTTP on 127.0.0.1; yields its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -139,96 +150,265 @@ class Violation:
         )
 
 
-# Every content tab set shown on its last tab (the output of a Code /
-# Output pair), so that the rules see the text hidden behind the first.
-SHOW_LAST_TABS = """async () => {
-  const sets = document.querySelectorAll('.tabbed-set');
-  for (const set of sets) {
-    const inputs = set.querySelectorAll(':scope > input');
-    // checked, not clicked: a click would also switch the linked tabs
-    // of later pages (the theme remembers the choice)
-    if (inputs.length > 1) inputs[inputs.length - 1].checked = true;
-  }
+# Every block of every content tab set shown at once (the printed output
+# beside its code), so that one pass of the rules, and the image checks,
+# see what a reader sees on either tab. The radio buttons are left as they
+# were: a click would also switch the linked tabs of later pages.
+SHOW_ALL_TABS = """async () => {
+  const style = document.createElement('style');
+  style.textContent = '.tabbed-set > .tabbed-content > .tabbed-block ' +
+    '{display: block !important}';
+  document.head.append(style);
   // let the theme's scripts see the new layout (they make code blocks
   // that scroll focusable)
   await new Promise(r => setTimeout(r, 50));
   await new Promise(r => requestAnimationFrame(
     () => requestAnimationFrame(r)));
-  return sets.length;
+  return document.querySelectorAll('.tabbed-set').length;
 }"""
 
-RUN_AXE = """async (tags) => {
+RUN_AXE = """async (only) => {
   const result = await axe.run(document, {
-    runOnly: {type: 'tag', values: tags},
-    resultTypes: ['violations'],
+    runOnly: only, resultTypes: ['violations'],
   });
   return result.violations.map(v => ({
     rule: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.map(n => n.target.join(' ')),
   }));
 }"""
+# the rules whose outcome depends on colours alone: all a palette changes
+# (the page's markup is the same in both)
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+AXE_RULES = {
+    "wcag": {"type": "tag", "values": WCAG_TAGS},
+    "colour": {"type": "rule", "values": list(COLOUR_RULES)},
+}
+
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+FETCHED = "performance.getEntriesByType('resource').map(e => e.name)"
+
+# every image in the article: what it says, the size it declares, where
+# and how large it is shown
+IMAGES = """() => [...document.querySelectorAll('article img')].map(img => {
+  const r = img.getBoundingClientRect();
+  return {
+    src: img.src, alt: img.getAttribute('alt'),
+    width: +img.getAttribute('width'), height: +img.getAttribute('height'),
+    loading: img.getAttribute('loading'),
+    top: r.top + window.scrollY, shown: [r.width, r.height],
+  };
+})"""
+
+# each image brought into view, as a reader scrolls, and loaded: the
+# width of the file the browser chose (naturalWidth is scaled by the
+# srcset choice) and the device pixels it is shown at
+LOADED = """async () => {
+  const out = [];
+  for (const img of document.querySelectorAll('article img')) {
+    img.scrollIntoView({block: 'center'});
+    const start = performance.now();
+    while (!(img.complete && img.naturalWidth) &&
+           performance.now() - start < 15000) {
+      await new Promise(r => setTimeout(r, 50));
+    }
+    const r = img.getBoundingClientRect();
+    const file = img.currentSrc && await createImageBitmap(
+      await (await fetch(img.currentSrc)).blob());
+    out.push({chosen: img.currentSrc, natural: file ? file.width : 0,
+              device_px: r.width * window.devicePixelRatio});
+  }
+  return out;
+}"""
 
 
-def _merge(found: dict, page: str, view: str, raw: list[dict]) -> None:
-    for v in raw:
-        key = (page, view, v["rule"])
-        if key not in found:
-            found[key] = Violation(
-                page, view, v["rule"], v["impact"], v["help"]
-            )
-        known = found[key].targets
-        known.extend(t for t in v["targets"] if t not in known)
+@dataclass(frozen=True)
+class Check:
+    """What to look at on one page in one viewport and palette.
+
+    ``rules``: "wcag" (every WCAG 2.1 A/AA rule), "colour" (the rules a
+    palette can change) or "" (none); ``images``: measure the article's
+    images; ``screenshot``: save the viewport there, as loaded."""
+
+    page: str
+    viewport: str = "desktop"
+    scheme: str = "light"
+    rules: str = "wcag"
+    images: bool = False
+    screenshot: Path | None = None
+
+    @property
+    def view(self) -> str:
+        return f"{self.viewport} {self.scheme}"
 
 
 @dataclass
-class Sweep:
-    """What one viewport and palette showed over all pages."""
+class PageReport:
+    """What one check found on its page."""
 
+    check: Check
     violations: list[Violation]
+    sideways: int  # px the page scrolls sideways (0: it does not)
+    errors: list[str]  # console errors and uncaught exceptions
     foreign: list[str]  # requests that tried to leave 127.0.0.1
-    sideways: dict[str, int]  # page -> px it scrolls sideways, if any
+    fetched: list[str]  # URLs loaded before anything was scrolled
+    images: list[dict]  # IMAGES and LOADED merged, one dict per image
 
 
-SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+def _violations(check: Check, raw: list[dict]) -> list[Violation]:
+    return [
+        Violation(
+            check.page,
+            check.view,
+            v["rule"],
+            v["impact"],
+            v["help"],
+            v["targets"],
+        )
+        for v in raw
+    ]
 
 
-def axe_sweep(
-    browser, base_url: str, pages: list[str], view: str, scheme: str
-) -> Sweep:
-    """axe-core's WCAG 2.1 A/AA rules on every page in one viewport and
-    palette: each page as loaded, then with every tab set switched to its
-    last tab. The violations come one per page and rule, with every
-    element that failed; pages are also measured for sideways scrolling.
-    """
-    width, height = VIEWPORTS[view]
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        color_scheme="dark" if scheme == "dark" else "light",
-    )
-    foreign: list[str] = []
-    local_only(context, foreign)
-    axe_source = AXE_JS.read_text(encoding="utf-8")
-    found: dict = {}
-    sideways: dict[str, int] = {}
-    label = f"{view} {scheme}"
-    try:
-        page = context.new_page()
-        for path in pages:
-            page.goto(base_url + path, wait_until="load")
-            page.wait_for_function(
-                "s => document.body.dataset.mdColorScheme === s",
-                arg=SCHEMES[scheme],
-            )
-            overflow = page.evaluate(SIDEWAYS)
-            if overflow > 0:
-                sideways[path] = overflow
+class _Tab:
+    """One browser tab per viewport and palette, reused from page to page,
+    with what the current page logged and asked for."""
+
+    def __init__(self, browser, viewport: str, scheme: str):
+        width, height, scale = VIEWPORTS[viewport]
+        self.context = browser.new_context(
+            viewport={"width": width, "height": height},
+            device_scale_factor=scale,
+            color_scheme="dark" if scheme == "dark" else "light",
+        )
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        local_only(self.context, self.foreign)
+        self.page = self.context.new_page()
+        self.page.on(
+            "console",
+            lambda m: m.type == "error" and self.errors.append(m.text),
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def check(self, base_url: str, axe_source: str, c: Check) -> PageReport:
+        self.errors.clear()
+        self.foreign.clear()
+        page = self.page
+        page.goto(base_url + c.page, wait_until="load")
+        page.wait_for_function(
+            "s => document.body.dataset.mdColorScheme === s",
+            arg=SCHEMES[c.scheme],
+        )
+        if c.screenshot:
+            c.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(c.screenshot))
+        sideways = max(0, page.evaluate(SIDEWAYS))
+        fetched = page.evaluate(FETCHED) if c.images else []
+        page.evaluate(SHOW_ALL_TABS)
+        images = []
+        if c.images:
+            shown = page.evaluate(IMAGES)
+            loaded = page.evaluate(LOADED)
+            images = [{**a, **b} for a, b in zip(shown, loaded, strict=True)]
+        violations = []
+        if c.rules:
             page.evaluate(axe_source)
-            _merge(found, path, label, page.evaluate(RUN_AXE, WCAG_TAGS))
-            if page.evaluate(SHOW_LAST_TABS):
-                _merge(found, path, label, page.evaluate(RUN_AXE, WCAG_TAGS))
-    finally:
-        context.close()
-    return Sweep(list(found.values()), foreign, sideways)
+            raw = page.evaluate(RUN_AXE, AXE_RULES[c.rules])
+            violations = _violations(c, raw)
+        return PageReport(
+            c,
+            violations,
+            sideways,
+            list(self.errors),
+            list(self.foreign),
+            fetched,
+            images,
+        )
+
+
+# One page of each kind the site has: the markup is the same on every
+# width, and what a phone's width changes (the theme hides the sidebars,
+# folds the navigation into a drawer, moves search) is the same on every
+# page of a kind.
+KINDS = (
+    "",  # home
+    "404.html",
+    "tracks/diffsynth/labs/",  # a section index
+    "tracks/diffsynth/labs/lab-07-vae-encode-decode/",  # a lab
+    "tracks/diffsynth/handbook/vae-encode-decode/",  # a handbook section
+    # a lab notebook
+    "tracks/diffsynth/labs/lab-07-vae-encode-decode/vae_encode_decode/",
+    "tiny-pipeline/",  # a model card
+)
+
+
+def plan(pages: list[str], thorough: bool = False) -> list[Check]:
+    """The checks for a site with ``pages``.
+
+    Thorough (the audit script): every rule on every page in both
+    viewports and both palettes. Otherwise (the test suite), every rule on
+    every page at desktop width in both palettes; at phone width every
+    page is checked for sideways scrolling and its images, and every rule
+    runs on one page of each kind (KINDS) in both palettes. Images are
+    measured in light palettes (a palette changes no image)."""
+    kinds = set(KINDS) & set(pages) if not thorough else set(pages)
+    checks = []
+    for viewport in VIEWPORTS:
+        for scheme in SCHEMES:
+            for page in pages:
+                rules = "wcag"
+                if viewport == "phone" and page not in kinds:
+                    if scheme == "dark":
+                        continue  # the light palette's layout is the same
+                    rules = ""
+                checks.append(
+                    Check(page, viewport, scheme, rules, scheme == "light")
+                )
+    # the longest first: the browsers finish together
+    checks.sort(key=lambda c: (c.rules != "wcag", not c.images))
+    return checks
+
+
+def sweep(
+    base_url: str, checks: list[Check], jobs: int = 0
+) -> list[PageReport]:
+    """Run ``checks`` on the site at ``base_url``, in ``jobs`` browsers at
+    once (0: one per core); the reports come in the order of ``checks``.
+
+    Every page is loaded fresh in a tab of its viewport and palette; its
+    tab sets are then shown whole (SHOW_ALL_TABS), its images brought into
+    view and loaded, and axe-core's rules run once over all of it."""
+    jobs = min(jobs or os.cpu_count() or 1, len(checks)) or 1
+    axe_source = AXE_JS.read_text(encoding="utf-8")
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for i, c in enumerate(checks):
+        todo.put((i, c))
+    reports: list[PageReport | None] = [None] * len(checks)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with chromium() as browser:
+                tabs: dict[tuple[str, str], _Tab] = {}
+                while not failures:
+                    try:
+                        i, c = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    key = (c.viewport, c.scheme)
+                    if key not in tabs:
+                        tabs[key] = _Tab(browser, *key)
+                    reports[i] = tabs[key].check(base_url, axe_source, c)
+        except BaseException as exc:  # reported by the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise failures[0]
+    return reports
 
 
 def count_by_rule(violations: list[Violation]) -> dict[str, int]:
@@ -252,10 +432,10 @@ def phone_load(browser, base_url: str, path: str) -> dict:
     (nothing scrolled), the number of requests, and the requests that
     tried to leave 127.0.0.1 (the throttling applies to requests the
     page makes itself, so none is intercepted here: they are recorded)."""
-    width, height = VIEWPORTS["phone"]
+    width, height, scale = VIEWPORTS["phone"]
     context = browser.new_context(
         viewport={"width": width, "height": height},
-        device_scale_factor=3,
+        device_scale_factor=scale,
         is_mobile=True,
         has_touch=True,
     )

@@ -54,21 +54,26 @@ def audit(site: Path, runs: int) -> dict:
         "rules": {},
         "sideways": {},
     }
-    every = []
-    with sitecheck.serve(site) as url, sitecheck.chromium() as browser:
-        for view in sitecheck.VIEWPORTS:
-            for scheme in sitecheck.SCHEMES:
-                sweep = sitecheck.axe_sweep(browser, url, pages, view, scheme)
-                if sweep.foreign:
-                    sys.exit(f"requests left localhost: {sweep.foreign}")
-                every += sweep.violations
-                report["views"][f"{view} {scheme}"] = sum(
-                    len(v.targets) for v in sweep.violations
+    with sitecheck.serve(site) as url:
+        found = sitecheck.sweep(url, sitecheck.plan(pages, thorough=True))
+        for r in found:
+            if r.foreign:
+                sys.exit(f"requests left localhost: {r.foreign}")
+            view = r.check.view
+            report["views"][view] = report["views"].get(view, 0) + sum(
+                len(v.targets) for v in r.violations
+            )
+            if r.sideways > 0:
+                report["sideways"].setdefault(view, {})[r.check.page] = (
+                    r.sideways
                 )
-                report["sideways"][f"{view} {scheme}"] = sweep.sideways
+        every = [v for r in found for v in r.violations]
         report["rules"] = sitecheck.count_by_rule(every)
         report["total"] = sum(report["rules"].values())
-        loads = [sitecheck.phone_load(browser, url, LAB) for _ in range(runs)]
+        with sitecheck.chromium() as browser:
+            loads = [
+                sitecheck.phone_load(browser, url, LAB) for _ in range(runs)
+            ]
     report["phone_lab_page"] = {
         "runs": runs,
         **{

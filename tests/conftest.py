@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from infralens import sitecheck
 
 ROOT = Path(__file__).resolve().parent.parent
 # builds of toy projects use this checkout's plugin, whichever copy of the
@@ -132,6 +136,70 @@ def built_site(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     return site
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: needs Chromium; runs after the other tests"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    # the browser tests last: the site audit (below) runs in the
+    # background while the others run
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The session's site, served on 127.0.0.1."""
+    with sitecheck.serve(built_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the session's browser tests."""
+    with sitecheck.chromium() as b:
+        yield b
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = {  # saved by the audit, light palette, as loaded
+    "tracks/diffsynth/labs/lab-07-vae-encode-decode/": "lab-07",
+    "tracks/diffsynth/handbook/vae-encode-decode/": "handbook-vae",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def site_audit(request):
+    """The page-by-page browser checks of ``sitecheck.plan``, started in
+    the background as soon as the session's site is built, when the
+    session has browser tests to read them (None otherwise): a future
+    whose result is the list of page reports."""
+    wanted = any(
+        item.get_closest_marker("browser")
+        and item.path.name == "test_accessibility.py"
+        for item in request.session.items
+    )
+    if not wanted or sitecheck.missing_tools() is not None:
+        yield None
+        return
+    site = request.getfixturevalue("built_site")
+    url = request.getfixturevalue("site_url")
+    checks = [
+        dataclasses.replace(
+            c,
+            screenshot=ARTIFACTS / f"{SCREENSHOTS[c.page]}-{c.viewport}.png",
+        )
+        if c.page in SCREENSHOTS and c.scheme == "light"
+        else c
+        for c in sitecheck.plan(sitecheck.site_pages(site))
+    ]
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(sitecheck.sweep, url, checks)
+        yield future
+        future.cancel()
 
 
 @pytest.fixture(scope="session")

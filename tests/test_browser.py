@@ -1,68 +1,32 @@
 """The built site in a real browser (Debian's Chromium via Playwright).
 
-Served on localhost; every request to any other host is recorded and
-blocked, and the tests fail if there was one. Screenshots at desktop and
-phone widths are saved to test-artifacts/.
+Clicks and typing a reader does: tabs, copy, permalinks, search, the
+palette switch. Served on localhost; every request to any other host is
+recorded and blocked, and the tests fail if there was one, or if the page
+logged an error. (Every page's images, width, console and requests are
+checked by the site audit, tests/test_accessibility.py.)
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode/"
 HANDBOOK = "tracks/diffsynth/handbook/vae-encode-decode/"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # CI sets INFRALENS_REQUIRE_BROWSER: there a missing Chromium fails
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("INFRALENS_REQUIRE_BROWSER"),
-    reason="Chromium not installed (apt-get install chromium)",
-)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url(built_site):
-    handler = functools.partial(QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("INFRALENS_REQUIRE_BROWSER"),
+        reason="Chromium not installed (apt-get install chromium)",
+    ),
+]
 
 
 class Visit:
@@ -101,47 +65,17 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser, base_url):
+def visit(browser, site_url):
     opened = []
 
     def open_(path, **kw):
-        v = Visit(browser, base_url, path, **kw)
+        v = Visit(browser, site_url, path, **kw)
         opened.append(v)
         return v
 
     yield open_
     for v in opened:
         v.close()
-
-
-# Images load lazily: open the Output tabs, as a reader would, and bring
-# each image into view.
-SHOW_EACH_IMAGE = """async () => {
-  for (const input of document.querySelectorAll('.tabbed-set > input')) {
-    if (input.nextElementSibling?.tagName !== 'INPUT') input.click();
-  }
-  const sizes = [];
-  for (const img of document.querySelectorAll('article img')) {
-    img.scrollIntoView();
-    const start = performance.now();
-    while (!(img.complete && img.naturalWidth) &&
-           performance.now() - start < 15000) {
-      await new Promise(r => setTimeout(r, 50));
-    }
-    sizes.push([img.currentSrc, img.naturalWidth]);
-  }
-  return sizes;
-}"""
-
-
-@pytest.mark.parametrize("path", [LAB, HANDBOOK])
-def test_every_image_loads(visit, path):
-    page = visit(path).page
-    sizes = page.evaluate(SHOW_EACH_IMAGE)
-    for src, width in sizes:
-        assert width > 0, src
-    if path == HANDBOOK:
-        assert len(sizes) >= 2
 
 
 def load_vae_tabs(page):
@@ -200,36 +134,3 @@ def test_dark_mode_toggles(visit):
     ).first.click()
     after = page.evaluate(scheme)
     assert {before, after} == {"default", "slate"}
-
-
-@pytest.mark.parametrize(
-    "name, width, height", [("desktop", 1280, 900), ("phone", 390, 844)]
-)
-@pytest.mark.parametrize("path", [LAB, HANDBOOK])
-def test_screenshots_and_no_sideways_scroll(visit, path, name, width, height):
-    page = visit(path, width=width, height=height).page
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - window.innerWidth"
-    )
-    assert overflow <= 0, f"page scrolls sideways by {overflow}px"
-    ARTIFACTS.mkdir(exist_ok=True)
-    slug = path.strip("/").split("/")[-1]
-    page.screenshot(path=str(ARTIFACTS / f"{slug}-{name}.png"))
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "",
-        "tracks/diffsynth/",
-        "tracks/diffsynth/labs/",
-        f"{LAB}vae_encode_decode/",
-        "small-vae/",
-        "tiny-pipeline/",
-        "contributing/",
-    ],
-)
-def test_other_pages_load_cleanly(visit, path):
-    # the Visit fixture fails on any console error or request off localhost
-    page = visit(path).page
-    assert page.locator("h1").count() >= 1
