@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -171,22 +172,14 @@ SCREENSHOTS = {  # saved by the audit, light palette, as loaded
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def site_audit(request):
-    """The page-by-page browser checks of ``sitecheck.plan``, started in
-    the background as soon as the session's site is built, when the
-    session has browser tests to read them (None otherwise): a future
-    whose result is the list of page reports."""
-    wanted = any(
-        item.get_closest_marker("browser")
-        and item.path.name == "test_accessibility.py"
-        for item in request.session.items
-    )
-    if not wanted or sitecheck.missing_tools() is not None:
+@pytest.fixture(scope="session")
+def site_audit(built_site, site_url):
+    """The page-by-page browser checks of ``sitecheck.plan`` on the
+    session's site, running in background browsers: a future whose result
+    is the list of page reports (None without Chromium or axe-core)."""
+    if sitecheck.missing_tools() is not None:
         yield None
         return
-    site = request.getfixturevalue("built_site")
-    url = request.getfixturevalue("site_url")
     checks = [
         dataclasses.replace(
             c,
@@ -194,12 +187,23 @@ def site_audit(request):
         )
         if c.page in SCREENSHOTS and c.scheme == "light"
         else c
-        for c in sitecheck.plan(sitecheck.site_pages(site))
+        for c in sitecheck.plan(sitecheck.site_pages(built_site))
     ]
+    stop = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(sitecheck.sweep, url, checks)
+        future = pool.submit(sitecheck.sweep, site_url, checks, stop=stop)
         yield future
-        future.cancel()
+        stop.set()  # a session that ends early does not wait for the rest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_site_audit_early(request):
+    """Start ``site_audit`` with the session's first test when a selected
+    test reads it, so that the browsers work while the other tests run
+    (the browser tests run last)."""
+    items = request.session.items
+    if any("site_audit" in item.fixturenames for item in items):
+        request.getfixturevalue("site_audit")
 
 
 @pytest.fixture(scope="session")
