@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from infralens.engine import cache
@@ -219,3 +221,32 @@ def test_dirty_build_rerenders_a_page_whose_snippet_changed(toy):
     assert proc.returncode == 0, proc.stderr
     html = (toy.root / "site/index.html").read_text()
     assert "second output" in html and "first output" not in html
+
+
+def test_installed_versions_follow_an_install_during_a_session(
+    tmp_path, monkeypatch
+):
+    site_packages = tmp_path / "site-packages"
+    site_packages.mkdir()
+    monkeypatch.syspath_prepend(str(site_packages))
+
+    def install(version: str) -> None:
+        for old in site_packages.glob("*.dist-info"):
+            (old / "METADATA").unlink()
+            old.rmdir()
+        info = site_packages / f"fakepkg-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: fakepkg\nVersion: {version}\n"
+            "Requires-Dist: numpy\n"
+        )
+        # as a real install does, well after the last one
+        stamp = site_packages.stat().st_mtime_ns + int(version[0]) * 10**9
+        os.utime(site_packages, ns=(stamp, stamp))
+
+    assert cache.installed_version("fakepkg") is None
+    install("1.0")
+    assert cache.installed_version("fakepkg") == "1.0"
+    assert cache.installed_requirements("fakepkg") == ("numpy",)
+    install("2.0")
+    assert cache.installed_version("fakepkg") == "2.0"

@@ -23,6 +23,7 @@ import logging
 import os
 import platform
 import re
+import sys
 import tempfile
 import threading
 from importlib import metadata
@@ -94,11 +95,43 @@ def distributions() -> dict[str, list[str]]:
     return metadata.packages_distributions()
 
 
-def installed_version(dist: str) -> str | None:
+def _import_path_stamp() -> tuple:
+    """The import path with each folder's modification time. Installing,
+    upgrading or removing a distribution adds or removes its
+    ``.dist-info`` folder in one of these folders, so the stamp changes."""
+    stamp = []
+    for entry in sys.path:
+        try:
+            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
+@functools.lru_cache(maxsize=1024)
+def _installed(dist: str, stamp: tuple) -> tuple[str, tuple] | None:
+    """(version, requirements) of an installed distribution, or None.
+    Reading them parses the distribution's METADATA file (about a
+    millisecond each time, hundreds of times a build), so they are
+    remembered while ``stamp`` (``_import_path_stamp``) stays the same:
+    a long ``mkdocs serve`` still sees a package installed meanwhile."""
     try:
-        return metadata.version(dist)
+        found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
         return None
+    return found.version, tuple(found.requires or ())
+
+
+def installed_version(dist: str) -> str | None:
+    info = _installed(dist, _import_path_stamp())
+    return info[0] if info else None
+
+
+def installed_requirements(dist: str) -> tuple[str, ...]:
+    """The requirement lines of an installed distribution (none when it
+    is not installed)."""
+    info = _installed(dist, _import_path_stamp())
+    return info[1] if info else ()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -154,12 +187,8 @@ class Cache:
         looked up once per cache: reading metadata is slow."""
         key = re.sub(r"[-_.]+", "-", dist).lower()
         if key not in self._dist_cache:
-            try:
-                reqs = metadata.requires(dist) or []
-            except metadata.PackageNotFoundError:
-                reqs = []
             names = []
-            for req in reqs:
+            for req in installed_requirements(dist):
                 if "extra" in req.partition(";")[2]:
                     continue
                 m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)

@@ -71,6 +71,9 @@ def plan(
     With ``whole_site``, a snippet file no page embeds is an error too."""
     root_name = snippets_dir.strip("/")
     snippets_root = root / root_name
+    # the snippets folder, resolved once, not for each of the pages'
+    # hundreds of directives
+    resolved = snippets_root.resolve()
     out = Plan()
     first: dict[str, Request] = {}
     for page_path, text in pages:
@@ -100,7 +103,7 @@ def plan(
                 else:
                     continue
                 out.errors.append(SnippetError(*where, message))
-            elif not within(root / d.snippet, snippets_root):
+            elif not (root / d.snippet).resolve().is_relative_to(resolved):
                 out.errors.append(
                     SnippetError(
                         *where,
