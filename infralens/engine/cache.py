@@ -163,6 +163,7 @@ class Cache:
         }
         self._dists: dict | None = None
         self._dist_cache: dict[str, tuple] = {}
+        self._closures: dict[str, dict[str, str | None]] = {}
         self._lock = threading.Lock()
 
     # -- where things are ------------------------------------------------
@@ -198,13 +199,21 @@ class Cache:
         return key, self._dist_cache[key]
 
     def package_versions(self, names) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
         with self._lock:
+            for name in names:
+                found.update(self._versions_for(name))
+        return dict(sorted(found.items()))
+
+    def _versions_for(self, name: str) -> dict[str, str | None]:
+        """Versions of the distributions that provide the import name
+        ``name`` and of everything they require (none for the project's
+        own package), worked out once per cache: entries share most."""
+        if name not in self._closures:
             if self._dists is None:
                 self._dists = distributions()
             todo = []
-            for name in names:
-                if (self.root / name).exists():
-                    continue  # the project's own package
+            if not (self.root / name).exists():
                 todo.extend(self._dists.get(name, []))
             seen: dict[str, str | None] = {}
             while todo:
@@ -213,7 +222,8 @@ class Cache:
                     continue
                 seen[key] = version
                 todo.extend(reqs)
-            return dict(sorted(seen.items()))
+            self._closures[name] = seen
+        return self._closures[name]
 
     def deps(self, modules, files) -> dict[str, str]:
         paths = {Path(p) for p in modules}
