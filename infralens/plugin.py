@@ -12,6 +12,7 @@ Markdown extension that Zensical uses.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -45,6 +46,12 @@ MERMAID_LOADER = re.compile(
 MERMAID_DIAGRAM = re.compile(r'class="[^"]*\bjp-Mermaid\b')
 
 
+def _stamp(path: str) -> tuple[int, int, int]:
+    """What changes when a file is written again."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _options() -> type[base.Config]:
     """The plugin's config schema, made from the engine's settings table."""
     attrs = {}
@@ -60,6 +67,17 @@ InfraLensConfig = _options()
 
 
 class InfraLensPlugin(BasePlugin[InfraLensConfig]):
+    def __init__(self):
+        super().__init__()
+        # page file this process wrote -> (the file's stamp then, {included
+        # file: its text}); kept across `mkdocs serve` rebuilds (on_startup)
+        self.written_includes: dict[str, tuple[tuple, dict[str, str]]] = {}
+
+    def on_startup(self, *, command, dirty):
+        """Defined so that MkDocs keeps this instance for a whole
+        ``mkdocs serve`` session: it makes plugins that have neither
+        on_startup nor on_shutdown anew for every rebuild."""
+
     def on_config(self, config):
         self.root = Path(config.config_file_path).resolve().parent
         try:
@@ -73,6 +91,8 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         self.cache_dir = self.root / self.settings.cache_dir
         self.engine_seconds = 0.0
         self.included: set[str] = set()
+        # page file -> {included file: text} of the pages this build renders
+        self.rendered_includes: dict[str, dict[str, str]] = {}
         self.escape_markers = "pymdownx.snippets" in config.markdown_extensions
         self.literals = {}
         self.library = library.Library(self.cache_dir / "library.json")
@@ -137,16 +157,36 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
     def _mark_pages_with_new_results(self, files: Files) -> None:
         """Under ``mkdocs serve --dirty`` MkDocs renders only pages whose
         source changed; a page whose snippets ran again (new results), or
-        that includes another file, is rendered too, so no page shows a
+        whose included files changed, is rendered too, so no page shows a
         stale output."""
         fresh = {rel for rel, res in self.results.items() if not res.cached}
         for f in files.documentation_pages():
             ds = self.plan.directives.get(self._page_path(f.src_uri), [])
-            if any(
-                d.verb == "include" or (d.names_snippet and d.snippet in fresh)
-                for d in ds
-            ):  # included files are read again on every build
+            included = {d.snippet for d in ds if d.verb == "include"}
+            if self._includes_changed(f.abs_dest_path, included) or any(
+                d.names_snippet and d.snippet in fresh for d in ds
+            ):
                 f.is_modified = lambda: True
+
+    def _includes_changed(self, dest: str, paths: set[str]) -> bool:
+        """Whether the files a page includes now read differently from
+        when this process wrote the page file ``dest``. A file it did not
+        write (the first build, a build that stopped, another process's
+        build) counts as changed."""
+        if not paths:
+            return False
+        written = self.written_includes.get(dest)
+        try:
+            if written is None or written[0] != _stamp(dest):
+                return True
+        except OSError:
+            return True
+        texts = written[1]
+        return texts.keys() != paths or any(
+            site.include_text(self.root, path, self.escape_markers)
+            != texts[path]
+            for path in paths
+        )
 
     def _file(self, asset: site.Asset, config) -> File:
         generated = self.cache_dir / "generated"
@@ -161,16 +201,20 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             )
         return File.generated(config, asset.uri, abs_src_path=str(asset.path))
 
-    def _include(self, path: str) -> str:
-        self.included.add(path)
-        return site.include_text(self.root, path, self.escape_markers)
-
     def on_page_markdown(self, markdown, *, page, config, files):
         page_path = self._page_path(page.file.src_uri)
         if page_path not in self.plan.directives:
             return markdown
         started = time.perf_counter()
         folder = page.meta.get("snippets")
+        includes = self.rendered_includes[page.file.abs_dest_path] = {}
+
+        def include(path: str) -> str:
+            self.included.add(path)
+            text = site.include_text(self.root, path, self.escape_markers)
+            includes[path] = text
+            return text
+
         try:
             body, self.literals[page.file.src_uri] = site.render_page(
                 page_path,
@@ -182,7 +226,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 self.plan.quotes,
                 page.file.dest_uri,
                 page.file.src_uri,
-                self._include,
+                include,
             )
         except SnippetError as exc:
             # lines counted in the page body; report them in the file
@@ -211,6 +255,12 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         return output
 
     def on_post_build(self, *, config):
+        # the pages this build rendered are written now
+        for dest, includes in self.rendered_includes.items():
+            try:
+                self.written_includes[dest] = (_stamp(dest), includes)
+            except OSError:  # an empty page is not written
+                self.written_includes.pop(dest, None)
         s = self.stats
         log.info(
             "snippet engine: %d ran (%.2f s of snippet time), %d cached;"

@@ -1,6 +1,7 @@
 """Benchmark the site build and the test suite; print the ratios.
 
 Usage: python scripts/benchmark_build.py [--runs N] [--test-runs N]
+       python scripts/benchmark_build.py --serve-only [--runs N]
 
 Works in scratch copies of the repository (tracked and untracked files),
 so the working cache is left alone. Measured in one run, on one machine
@@ -17,6 +18,10 @@ so the working cache is left alone. Measured in one run, on one machine
   the served page contains it
 - one page: ``python -m infralens PAGE`` from an empty cache
 - the full test suite (pytest) from an empty cache, browser tests included
+
+With ``--serve-only`` only the two serve rows are measured, in a copy that
+takes the working snippet cache along (one warm build first), which takes
+a minute rather than the whole benchmark's time.
 """
 
 from __future__ import annotations
@@ -184,6 +189,33 @@ def serve_edits(repo: Path, runs: int, *extra: str) -> tuple[list[float], str]:
     return times, (repo / "serve.log").read_text()
 
 
+def serve_only(runs: int) -> None:
+    """Measure only the serve rows: plain `mkdocs serve` and
+    `mkdocs serve --dirty --no-strict`, in a copy with the warm cache."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        copy_repo(repo, with_cache=True)
+        warm = build(repo)
+        serve, serve_log = serve_edits(repo, runs)
+        dirty, dirty_log = serve_edits(repo, runs, "--dirty", "--no-strict")
+        serve_runs = serve_log.count("(ran)") + dirty_log.count("(ran)")
+    print("| measurement | runs | median s | min s | max s |")
+    print("|---|---|---|---|---|")
+    print(row("serve: prose edit on screen", serve))
+    print(row("serve --dirty --no-strict: prose edit on screen", dirty))
+    print()
+    print(
+        f"warm build first: {warm['ran']} snippets ran, {warm['cached']} "
+        f"cached, {warm['seconds']:.2f} s"
+    )
+    print(
+        "serve: prose edit on screen, median "
+        f"{statistics.median(serve):.2f} s, with --dirty --no-strict "
+        f"{statistics.median(dirty):.2f} s (target <= 1 s)"
+    )
+    print(f"snippet runs during serve edits: {serve_runs} (target 0)")
+
+
 def page_weight(site: Path) -> int:
     page = site / LAB
     html = (page / "index.html").read_text()
@@ -203,7 +235,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--test-runs", type=int, default=1)
+    ap.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="measure only the two serve rows, from the warm cache",
+    )
     args = ap.parse_args(argv)
+    if args.serve_only:
+        serve_only(max(args.runs, 3))
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"

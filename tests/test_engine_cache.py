@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from infralens.engine import cache
@@ -219,3 +221,106 @@ def test_dirty_build_rerenders_a_page_whose_snippet_changed(toy):
     assert proc.returncode == 0, proc.stderr
     html = (toy.root / "site/index.html").read_text()
     assert "second output" in html and "first output" not in html
+
+
+class ServeSession:
+    """Rebuilds as `mkdocs serve` makes them: in this process, the
+    configuration loaded again for each build, into one site folder, the
+    plugins started once."""
+
+    def __init__(self, toy, dirty: bool):
+        self.toy, self.dirty, self.started = toy, dirty, False
+
+    def build(self):
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+
+        config = load_config(
+            config_file=str(self.toy.root / "mkdocs.yml"),
+            site_dir=str(self.toy.root / "site"),
+            strict=not self.dirty,  # `serve --dirty --no-strict`
+        )
+        if not self.started:
+            config.plugins.on_startup(command="serve", dirty=self.dirty)
+            self.started = True
+        build(config, dirty=self.dirty)
+        return config
+
+    def page(self, name="index.html") -> str:
+        return (self.toy.root / "site" / name).read_text()
+
+
+def test_serve_keeps_one_plugin_instance_across_rebuilds(toy):
+    toy.write("docs/index.md", "# P\n\nProse.\n")
+    session = ServeSession(toy, dirty=False)
+    first = session.build().plugins["infralens"]
+    assert session.build().plugins["infralens"] is first
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["serve", "dirty"])
+def test_serve_rebuild_shows_a_changed_snippet(toy, dirty):
+    toy.write("snippets/demo/s.py", "# %%\nprint('first output')\n")
+    toy.write(
+        "docs/index.md",
+        "---\nsnippets: demo\n---\n# P\n\n{{ run s.py }}\n\n"
+        "{{ notebook s.py }}\n",
+    )
+    session = ServeSession(toy, dirty)
+    session.build()
+    assert "first output" in session.page()
+    toy.write("snippets/demo/s.py", "# %%\nprint('second output')\n")
+    session.build()
+    html = session.page()
+    assert "second output" in html and "first output" not in html
+    nb = session.page("s.ipynb")
+    assert "second output" in nb and "first output" not in nb
+
+
+def test_dirty_serve_renders_an_including_page_when_its_file_changed(toy):
+    toy.write("GUIDE.md", "The first guide.\n")
+    toy.write("docs/index.md", "{{ include GUIDE.md }}\n")
+    toy.write("docs/other.md", "# Other\n\nProse.\n")
+    session = ServeSession(toy, dirty=True)
+    session.build()
+    written = (toy.root / "site/index.html").stat().st_mtime_ns
+    # nothing the page shows changed: it is not rendered again
+    toy.write("docs/other.md", "# Other\n\nMore prose.\n")
+    session.build()
+    assert (toy.root / "site/index.html").stat().st_mtime_ns == written
+    # the included file changed: it is
+    toy.write("GUIDE.md", "The second guide.\n")
+    session.build()
+    assert "The second guide." in session.page()
+    # a page file this process did not write is rendered again
+    (toy.root / "site/index.html").write_text("written by another build")
+    session.build()
+    assert "The second guide." in session.page()
+
+
+def test_installed_versions_follow_an_install_during_a_session(
+    tmp_path, monkeypatch
+):
+    site_packages = tmp_path / "site-packages"
+    site_packages.mkdir()
+    monkeypatch.syspath_prepend(str(site_packages))
+
+    def install(version: str) -> None:
+        for old in site_packages.glob("*.dist-info"):
+            (old / "METADATA").unlink()
+            old.rmdir()
+        info = site_packages / f"fakepkg-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: fakepkg\nVersion: {version}\n"
+            "Requires-Dist: numpy\n"
+        )
+        # as a real install does, well after the last one
+        stamp = site_packages.stat().st_mtime_ns + int(version[0]) * 10**9
+        os.utime(site_packages, ns=(stamp, stamp))
+
+    assert cache.installed_version("fakepkg") is None
+    install("1.0")
+    assert cache.installed_version("fakepkg") == "1.0"
+    assert cache.installed_requirements("fakepkg") == ("numpy",)
+    install("2.0")
+    assert cache.installed_version("fakepkg") == "2.0"

@@ -191,3 +191,16 @@ def test_values_in_code_annotations_are_filled_in(snippet):
     md = r.render(page, scan.scan("docs/p.md", page))
     assert "1. prints x, which is 4 &#60; 5" in md
     assert "{{" not in md
+
+
+def test_notebook_images_follow_their_bytes(tmp_path):
+    # the scaled copy of a wide image is remembered by the image's bytes
+    png = tmp_path / "wide.png"
+    scaled = []
+    wide = (notebook.NOTEBOOK_MAX_WIDTH * 2, 10)
+    for colour in ("red", "blue"):
+        PILImage.new("RGB", wide, colour).save(png)
+        data, width, height = notebook._png(png)
+        assert (width, height) == (notebook.NOTEBOOK_MAX_WIDTH, 5)
+        scaled.append(data)
+    assert scaled[0] != scaled[1]

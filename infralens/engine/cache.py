@@ -23,6 +23,7 @@ import logging
 import os
 import platform
 import re
+import sys
 import tempfile
 import threading
 from importlib import metadata
@@ -94,11 +95,43 @@ def distributions() -> dict[str, list[str]]:
     return metadata.packages_distributions()
 
 
-def installed_version(dist: str) -> str | None:
+def _import_path_stamp() -> tuple:
+    """The import path with each folder's modification time. Installing,
+    upgrading or removing a distribution adds or removes its
+    ``.dist-info`` folder in one of these folders, so the stamp changes."""
+    stamp = []
+    for entry in sys.path:
+        try:
+            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
+@functools.lru_cache(maxsize=1024)
+def _installed(dist: str, stamp: tuple) -> tuple[str, tuple] | None:
+    """(version, requirements) of an installed distribution, or None.
+    Reading them parses the distribution's METADATA file (about a
+    millisecond each time, hundreds of times a build), so they are
+    remembered while ``stamp`` (``_import_path_stamp``) stays the same:
+    a long ``mkdocs serve`` still sees a package installed meanwhile."""
     try:
-        return metadata.version(dist)
+        found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
         return None
+    return found.version, tuple(found.requires or ())
+
+
+def installed_version(dist: str) -> str | None:
+    info = _installed(dist, _import_path_stamp())
+    return info[0] if info else None
+
+
+def installed_requirements(dist: str) -> tuple[str, ...]:
+    """The requirement lines of an installed distribution (none when it
+    is not installed)."""
+    info = _installed(dist, _import_path_stamp())
+    return info[1] if info else ()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -130,6 +163,7 @@ class Cache:
         }
         self._dists: dict | None = None
         self._dist_cache: dict[str, tuple] = {}
+        self._closures: dict[str, dict[str, str | None]] = {}
         self._lock = threading.Lock()
 
     # -- where things are ------------------------------------------------
@@ -154,12 +188,8 @@ class Cache:
         looked up once per cache: reading metadata is slow."""
         key = re.sub(r"[-_.]+", "-", dist).lower()
         if key not in self._dist_cache:
-            try:
-                reqs = metadata.requires(dist) or []
-            except metadata.PackageNotFoundError:
-                reqs = []
             names = []
-            for req in reqs:
+            for req in installed_requirements(dist):
                 if "extra" in req.partition(";")[2]:
                     continue
                 m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
@@ -169,13 +199,21 @@ class Cache:
         return key, self._dist_cache[key]
 
     def package_versions(self, names) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
         with self._lock:
+            for name in names:
+                found.update(self._versions_for(name))
+        return dict(sorted(found.items()))
+
+    def _versions_for(self, name: str) -> dict[str, str | None]:
+        """Versions of the distributions that provide the import name
+        ``name`` and of everything they require (none for the project's
+        own package), worked out once per cache: entries share most."""
+        if name not in self._closures:
             if self._dists is None:
                 self._dists = distributions()
             todo = []
-            for name in names:
-                if (self.root / name).exists():
-                    continue  # the project's own package
+            if not (self.root / name).exists():
                 todo.extend(self._dists.get(name, []))
             seen: dict[str, str | None] = {}
             while todo:
@@ -184,7 +222,8 @@ class Cache:
                     continue
                 seen[key] = version
                 todo.extend(reqs)
-            return dict(sorted(seen.items()))
+            self._closures[name] = seen
+        return self._closures[name]
 
     def deps(self, modules, files) -> dict[str, str]:
         paths = {Path(p) for p in modules}

@@ -206,7 +206,9 @@ class Library:
                 f"{dist} has no source repository in "
                 "infralens/engine/library.py REPOSITORIES",
             )
-        version = metadata.version(dist)
+        from infralens.engine.cache import installed_version
+
+        version = installed_version(dist)
         QUOTED.add(top)
         if REPOSITORIES[dist].ref(version) is None:
             raise SnippetError(

@@ -4,6 +4,7 @@ an .ipynb with outputs, so the notebook page shows this build's results."""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -22,9 +23,17 @@ def _png(path: Path) -> tuple[bytes, int, int]:
     width, height = png_size(path)
     if width <= NOTEBOOK_MAX_WIDTH:
         return path.read_bytes(), width, height
+    return _scaled(path.read_bytes(), width, height)
+
+
+@functools.lru_cache(maxsize=64)
+def _scaled(png: bytes, width: int, height: int) -> tuple[bytes, int, int]:
+    """``png`` (``width`` x ``height``) scaled down to NOTEBOOK_MAX_WIDTH,
+    and its new size. Every build writes every starter notebook, so the
+    scaled copy is remembered for the same bytes."""
     from PIL import Image
 
-    with Image.open(path) as im:
+    with Image.open(io.BytesIO(png)) as im:
         height = max(1, round(height * NOTEBOOK_MAX_WIDTH / width))
         small = im.resize(
             (NOTEBOOK_MAX_WIDTH, height), Image.Resampling.LANCZOS

@@ -9,6 +9,7 @@ the Markdown extension only call these.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -71,6 +72,19 @@ def plan(
     With ``whole_site``, a snippet file no page embeds is an error too."""
     root_name = snippets_dir.strip("/")
     snippets_root = root / root_name
+    resolved = snippets_root.resolve()
+
+    @functools.cache  # once per snippet, not for each of its directives
+    def snippet_problem(snippet: str) -> str | None:
+        if not (root / snippet).resolve().is_relative_to(resolved):
+            return (
+                f"{snippet} leads outside the snippets folder (a symbolic "
+                "link)"
+            )
+        if not (root / snippet).is_file():
+            return f"snippet file not found: {snippet}"
+        return None
+
     out = Plan()
     first: dict[str, Request] = {}
     for page_path, text in pages:
@@ -100,20 +114,8 @@ def plan(
                 else:
                     continue
                 out.errors.append(SnippetError(*where, message))
-            elif not within(root / d.snippet, snippets_root):
-                out.errors.append(
-                    SnippetError(
-                        *where,
-                        f"{d.snippet} leads outside the snippets "
-                        "folder (a symbolic link)",
-                    )
-                )
-            elif not (root / d.snippet).is_file():
-                out.errors.append(
-                    SnippetError(
-                        *where, f"snippet file not found: {d.snippet}"
-                    )
-                )
+            elif message := snippet_problem(d.snippet):
+                out.errors.append(SnippetError(*where, message))
             else:
                 runnable.append(d)
         for req in scan.requests(page_path, runnable):

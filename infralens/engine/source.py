@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,19 @@ def _stmt_first_line(node: ast.stmt) -> int:
     return min(lines)
 
 
+@functools.lru_cache(maxsize=256)
+def _statement_lines(text: str, filename: str) -> tuple[tuple[int, int], ...]:
+    """(first line, last line) of each top-level statement of ``text``.
+    Every build reads every snippet and parsing is the slow part, so the
+    lines are remembered for the same text (a SyntaxError is raised
+    again each time: exceptions are not remembered)."""
+    tree = ast.parse(text, filename=filename)
+    return tuple(
+        (_stmt_first_line(node), node.end_lineno or node.lineno)
+        for node in tree.body
+    )
+
+
 def parse(path: Path, text: str | None = None) -> Snippet:
     path = Path(path)
     if text is None:
@@ -152,7 +166,7 @@ def parse(path: Path, text: str | None = None) -> Snippet:
         )
 
     try:
-        tree = ast.parse(text, filename=str(path))
+        statements = _statement_lines(text, str(path))
     except SyntaxError as exc:
         raise SnippetError(
             path, exc.lineno, f"SyntaxError: {exc.msg}"
@@ -166,8 +180,7 @@ def parse(path: Path, text: str | None = None) -> Snippet:
 
     current: Chunk | None = None
     current_seg = None
-    for node in tree.body:
-        first, last = _stmt_first_line(node), node.end_lineno or node.lineno
+    for first, last in statements:
         seg = bisect.bisect_right(boundaries, first)
         if seg != bisect.bisect_right(boundaries, last):
             inner = boundaries[seg]
