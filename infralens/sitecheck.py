@@ -168,18 +168,28 @@ SHOW_ALL_TABS = """async () => {
 }"""
 
 # Highlighted code is thousands of token spans in a handful of styles.
-# Contrast depends on the colour, the background behind the text and the
-# font, so one token per style and page shows what all of them would: the
-# others are hidden from the rules (visibility only; the layout stays),
-# which halves their time on the longest pages. Tokens that hold or sit in
-# a link or a focusable element stay.
+# One token of each style per page is left to the rules; the others are
+# hidden from them (visibility only; the layout stays). The style is what
+# axe-core's contrast check reads from a token and what lies behind it:
+# its colour, text fill and stroke, shadow, font size and weight, the
+# opacity of it and its ancestors, and the nearest background colour or
+# image. Tokens that hold or sit in a link or a focusable element stay,
+# and so does every token of a code block that scrolls (the theme makes
+# those focusable), since axe skips text scrolled out of view.
 ONE_TOKEN_PER_STYLE = """() => {
-  const background = e => {
+  const behind = e => {
+    const found = [];
+    let opacity = 1;
     for (let a = e; a; a = a.parentElement) {
-      const c = getComputedStyle(a).backgroundColor;
-      if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c;
+      const s = getComputedStyle(a);
+      opacity *= +s.opacity;
+      if (!found.length && (s.backgroundImage !== 'none' ||
+          !['rgba(0, 0, 0, 0)', 'transparent'].includes(
+            s.backgroundColor))) {
+        found.push(s.backgroundColor, s.backgroundImage);
+      }
     }
-    return '';
+    return [opacity, ...found];
   };
   const seen = new Set();
   let hidden = 0;
@@ -187,8 +197,11 @@ ONE_TOKEN_PER_STYLE = """() => {
     if (span.closest('a, [tabindex]') ||
         span.querySelector('a, [tabindex]')) continue;
     const s = getComputedStyle(span);
-    const style = [s.color, s.fontSize, s.fontWeight, s.fontStyle,
-                   s.opacity, background(span)].join('|');
+    const style = [
+      s.color, s.webkitTextFillColor, s.webkitTextStrokeWidth,
+      s.webkitTextStrokeColor, s.textShadow, s.fontSize, s.fontWeight,
+      ...behind(span),
+    ].join('|');
     if (seen.has(style)) {
       span.style.visibility = 'hidden';
       hidden++;
@@ -208,8 +221,8 @@ RUN_AXE = """async (only) => {
     targets: v.nodes.map(n => n.target.join(' ')),
   }));
 }"""
-# the rules whose outcome depends on colours alone: all a palette changes
-# (the page's markup is the same in both)
+# the WCAG A/AA rules that read colours (axe-core's "cat.color"); not
+# used by ``plan``, which runs every rule wherever it runs any
 COLOUR_RULES = ("color-contrast", "link-in-text-block")
 AXE_RULES = {
     "wcag": {"type": "tag", "values": WCAG_TAGS},
@@ -257,8 +270,8 @@ LOADED = """async () => {
 class Check:
     """What to look at on one page in one viewport and palette.
 
-    ``rules``: "wcag" (every WCAG 2.1 A/AA rule), "colour" (the rules a
-    palette can change) or "" (none); ``images``: measure the article's
+    ``rules``: "wcag" (every WCAG 2.1 A/AA rule), "colour" (COLOUR_RULES)
+    or "" (none); ``images``: measure the article's
     images; ``screenshot``: save the viewport there, as loaded."""
 
     page: str
@@ -358,10 +371,10 @@ class _Tab:
         )
 
 
-# One page of each kind the site has: the markup is the same on every
-# width, and what a phone's width changes (the theme hides the sidebars,
-# folds the navigation into a drawer, moves search) is the same on every
-# page of a kind.
+# One page of each kind the site has, for the dark palette at phone
+# width: what the palette changes is colours, which every page shows in
+# the dark palette at desktop width; what is only on a phone's screen (the
+# navigation drawer, the header's search) is the same on every page.
 KINDS = (
     "",  # home
     "404.html",
@@ -371,6 +384,7 @@ KINDS = (
     # a lab notebook
     "tracks/diffsynth/labs/lab-07-vae-encode-decode/vae_encode_decode/",
     "tiny-pipeline/",  # a model card
+    "contributing/",  # the guide, with its wide tables
 )
 
 
@@ -378,26 +392,20 @@ def plan(pages: list[str], thorough: bool = False) -> list[Check]:
     """The checks for a site with ``pages``.
 
     Thorough (the audit script): every rule on every page in both
-    viewports and both palettes. Otherwise (the test suite), every rule on
-    every page at desktop width in both palettes; at phone width every
-    page is checked for sideways scrolling and its images, and every rule
-    runs on one page of each kind (KINDS) in both palettes. Images are
-    measured in light palettes (a palette changes no image)."""
-    kinds = set(KINDS) & set(pages) if not thorough else set(pages)
-    checks = []
-    for viewport in VIEWPORTS:
-        for scheme in SCHEMES:
-            for page in pages:
-                rules = "wcag"
-                if viewport == "phone" and page not in kinds:
-                    if scheme == "dark":
-                        continue  # the light palette's layout is the same
-                    rules = ""
-                checks.append(
-                    Check(page, viewport, scheme, rules, scheme == "light")
-                )
-    # the longest first: the browsers finish together
-    checks.sort(key=lambda c: (c.rules != "wcag", not c.images))
+    viewports and both palettes. Otherwise (the test suite), the same
+    except that the dark palette at phone width covers one page of each
+    kind (KINDS). Images are measured in the light palettes (no image
+    changes with the palette)."""
+    kinds = set(pages) if thorough else set(KINDS) & set(pages)
+    checks = [
+        Check(page, viewport, scheme, "wcag", scheme == "light")
+        for viewport in VIEWPORTS
+        for scheme in SCHEMES
+        for page in pages
+        if not (viewport == "phone" and scheme == "dark") or page in kinds
+    ]
+    # the slowest first: the browsers finish together
+    checks.sort(key=lambda c: not c.images)
     return checks
 
 

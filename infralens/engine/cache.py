@@ -111,10 +111,12 @@ def _import_path_stamp() -> tuple:
 @functools.lru_cache(maxsize=1024)
 def _installed(dist: str, stamp: tuple) -> tuple[str, tuple] | None:
     """(version, requirements) of an installed distribution, or None.
-    Reading them parses the distribution's METADATA file (about a
-    millisecond each time, hundreds of times a build), so they are
-    remembered while ``stamp`` (``_import_path_stamp``) stays the same:
-    a long ``mkdocs serve`` still sees a package installed meanwhile."""
+    Reading them parses the distribution's METADATA file, for every
+    quoted or imported package of every snippet, so they are remembered
+    while ``stamp`` (``_import_path_stamp``) stays the same: a long
+    ``mkdocs serve`` sees a known package upgraded or removed, and new
+    requirements; a package that brings a new import name is seen after
+    a restart (``distributions`` is read once per process)."""
     try:
         found = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
