@@ -167,51 +167,6 @@ SHOW_ALL_TABS = """async () => {
   return document.querySelectorAll('.tabbed-set').length;
 }"""
 
-# Highlighted code is thousands of token spans in a handful of styles.
-# One token of each style per page is left to the rules; the others are
-# hidden from them (visibility only; the layout stays). The style is what
-# axe-core's contrast check reads from a token and what lies behind it:
-# its colour, text fill and stroke, shadow, font size and weight, the
-# opacity of it and its ancestors, and the nearest background colour or
-# image. Tokens that hold or sit in a link or a focusable element stay,
-# and so does every token of a code block that scrolls (the theme makes
-# those focusable), since axe skips text scrolled out of view.
-ONE_TOKEN_PER_STYLE = """() => {
-  const behind = e => {
-    const found = [];
-    let opacity = 1;
-    for (let a = e; a; a = a.parentElement) {
-      const s = getComputedStyle(a);
-      opacity *= +s.opacity;
-      if (!found.length && (s.backgroundImage !== 'none' ||
-          !['rgba(0, 0, 0, 0)', 'transparent'].includes(
-            s.backgroundColor))) {
-        found.push(s.backgroundColor, s.backgroundImage);
-      }
-    }
-    return [opacity, ...found];
-  };
-  const seen = new Set();
-  let hidden = 0;
-  for (const span of document.querySelectorAll('pre code span')) {
-    if (span.closest('a, [tabindex]') ||
-        span.querySelector('a, [tabindex]')) continue;
-    const s = getComputedStyle(span);
-    const style = [
-      s.color, s.webkitTextFillColor, s.webkitTextStrokeWidth,
-      s.webkitTextStrokeColor, s.textShadow, s.fontSize, s.fontWeight,
-      ...behind(span),
-    ].join('|');
-    if (seen.has(style)) {
-      span.style.visibility = 'hidden';
-      hidden++;
-    } else {
-      seen.add(style);
-    }
-  }
-  return {styles: seen.size, hidden};
-}"""
-
 RUN_AXE = """async (only) => {
   const result = await axe.run(document, {
     runOnly: only, resultTypes: ['violations'],
@@ -356,7 +311,6 @@ class _Tab:
             images = [{**a, **b} for a, b in zip(shown, loaded, strict=True)]
         violations = []
         if c.rules:
-            page.evaluate(ONE_TOKEN_PER_STYLE)
             page.evaluate(axe_source)
             raw = page.evaluate(RUN_AXE, AXE_RULES[c.rules])
             violations = _violations(c, raw)
@@ -421,8 +375,7 @@ def sweep(
 
     Every page is loaded fresh in a tab of its viewport and palette; its
     tab sets are then shown whole (SHOW_ALL_TABS), its images brought into
-    view and loaded, and axe-core's rules run once over all of it (one
-    code token of each style: ONE_TOKEN_PER_STYLE)."""
+    view and loaded, and axe-core's rules run once over all of it."""
     jobs = min(jobs or os.cpu_count() or 1, len(checks)) or 1
     axe_source = AXE_JS.read_text(encoding="utf-8")
     todo: queue.SimpleQueue = queue.SimpleQueue()

@@ -103,28 +103,6 @@ def test_the_audit_covers_every_page_in_every_view(reports, pages):
         assert {p for p, v in imaged if v == view} == set(pages), view
 
 
-def test_one_token_per_style_still_shows_a_failing_style(browser):
-    # the sweep hides code tokens whose style it already checks on the
-    # page: a style that fails still fails, once
-    page = browser.new_page()
-    try:
-        page.set_content(
-            "<html lang=en><title>t</title><main><pre><code>"
-            + '<span style="color:#aaa">low</span> ' * 3
-            + '<span style="color:#000">ok</span> ' * 3
-            + "</code></pre></main></html>"
-        )
-        kept = page.evaluate(sitecheck.ONE_TOKEN_PER_STYLE)
-        assert kept == {"styles": 2, "hidden": 4}
-        page.evaluate(sitecheck.AXE_JS.read_text(encoding="utf-8"))
-        found = page.evaluate(sitecheck.RUN_AXE, sitecheck.AXE_RULES["colour"])
-        assert [(v["rule"], len(v["targets"])) for v in found] == [
-            ("color-contrast", 1)
-        ]
-    finally:
-        page.close()
-
-
 def test_no_page_scrolls_sideways(reports):
     wide = {(r.check.page, r.check.view): r.sideways for r in reports}
     assert not {k: px for k, px in wide.items() if px > 0}
