@@ -47,6 +47,8 @@ PHONE_NETWORK = {
     "uploadThroughput": 750 * 1024 * 0.9 / 8,
 }
 PHONE_CPU_SLOWDOWN = 4
+# how long the sweep waits for a page to load or a script to finish
+TIMEOUT_MS = 180_000
 
 
 def missing_tools() -> str | None:
@@ -208,7 +210,7 @@ LOADED = """async () => {
     img.scrollIntoView({block: 'center'});
     const start = performance.now();
     while (!(img.complete && img.naturalWidth) &&
-           performance.now() - start < 15000) {
+           performance.now() - start < 60000) {
       await new Promise(r => setTimeout(r, 50));
     }
     const r = img.getBoundingClientRect();
@@ -279,6 +281,9 @@ class _Tab:
             device_scale_factor=scale,
             color_scheme="dark" if scheme == "dark" else "light",
         )
+        # the sweep shares the machine with the rest of a test session: a
+        # page may take far longer than Playwright's 30 s default to load
+        self.context.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.foreign: list[str] = []
         local_only(self.context, self.foreign)

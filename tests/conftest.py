@@ -250,23 +250,20 @@ def run_offline(code: str) -> subprocess.CompletedProcess:
 
 
 def train_twice(tmp_path: Path, script: str, *args: str):
-    """Run ``scripts/<script>`` twice, at once, with ``args`` and ``--out``
-    a fresh folder each time (training must be reproducible from its
-    seed): the two output folders and the two runs' standard output."""
-    outs = [tmp_path / run for run in ("a", "b")]
-    procs = [
-        subprocess.Popen(
+    """Run ``scripts/<script>`` twice with ``args`` and ``--out`` a fresh
+    folder each time (training must be reproducible from its seed):
+    the two output folders and the two runs' standard output."""
+    outs, stdouts = [], []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        proc = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / script), *args]
             + ["--out", str(out)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
+            timeout=600,
         )
-        for out in outs
-    ]
-    stdouts = []
-    for proc in procs:
-        stdout, stderr = proc.communicate(timeout=600)
-        assert proc.returncode == 0, stderr[-3000:]
-        stdouts.append(stdout)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs.append(out)
+        stdouts.append(proc.stdout)
     return outs, stdouts
