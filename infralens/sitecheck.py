@@ -169,22 +169,16 @@ SHOW_ALL_TABS = """async () => {
   return document.querySelectorAll('.tabbed-set').length;
 }"""
 
-RUN_AXE = """async (only) => {
+RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {
-    runOnly: only, resultTypes: ['violations'],
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations'],
   });
   return result.violations.map(v => ({
     rule: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.map(n => n.target.join(' ')),
   }));
 }"""
-# the WCAG A/AA rules that read colours (axe-core's "cat.color"); not
-# used by ``plan``, which runs every rule wherever it runs any
-COLOUR_RULES = ("color-contrast", "link-in-text-block")
-AXE_RULES = {
-    "wcag": {"type": "tag", "values": WCAG_TAGS},
-    "colour": {"type": "rule", "values": list(COLOUR_RULES)},
-}
 
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
 FETCHED = "performance.getEntriesByType('resource').map(e => e.name)"
@@ -225,16 +219,13 @@ LOADED = """async () => {
 
 @dataclass(frozen=True)
 class Check:
-    """What to look at on one page in one viewport and palette.
-
-    ``rules``: "wcag" (every WCAG 2.1 A/AA rule), "colour" (COLOUR_RULES)
-    or "" (none); ``images``: measure the article's
-    images; ``screenshot``: save the viewport there, as loaded."""
+    """One page in one viewport and palette, where every WCAG 2.1 A/AA
+    rule runs; ``images``: measure the article's images too;
+    ``screenshot``: save the viewport there, as loaded."""
 
     page: str
     viewport: str = "desktop"
     scheme: str = "light"
-    rules: str = "wcag"
     images: bool = False
     screenshot: Path | None = None
 
@@ -314,11 +305,8 @@ class _Tab:
             shown = page.evaluate(IMAGES)
             loaded = page.evaluate(LOADED)
             images = [{**a, **b} for a, b in zip(shown, loaded, strict=True)]
-        violations = []
-        if c.rules:
-            page.evaluate(axe_source)
-            raw = page.evaluate(RUN_AXE, AXE_RULES[c.rules])
-            violations = _violations(c, raw)
+        page.evaluate(axe_source)
+        violations = _violations(c, page.evaluate(RUN_AXE, WCAG_TAGS))
         return PageReport(
             c,
             violations,
@@ -357,7 +345,7 @@ def plan(pages: list[str], thorough: bool = False) -> list[Check]:
     changes with the palette)."""
     kinds = set(pages) if thorough else set(KINDS) & set(pages)
     checks = [
-        Check(page, viewport, scheme, "wcag", scheme == "light")
+        Check(page, viewport, scheme, images=scheme == "light")
         for viewport in VIEWPORTS
         for scheme in SCHEMES
         for page in pages

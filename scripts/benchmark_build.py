@@ -189,31 +189,49 @@ def serve_edits(repo: Path, runs: int, *extra: str) -> tuple[list[float], str]:
     return times, (repo / "serve.log").read_text()
 
 
+def serve_rows(repo: Path, runs: int) -> dict:
+    """Prose edits under plain `mkdocs serve` and under `mkdocs serve
+    --dirty --no-strict`: the seconds of each, and the snippet runs the
+    two sessions logged."""
+    serve, serve_log = serve_edits(repo, runs)
+    dirty, dirty_log = serve_edits(repo, runs, "--dirty", "--no-strict")
+    return {
+        "serve": serve,
+        "dirty": dirty,
+        "runs": serve_log.count("(ran)") + dirty_log.count("(ran)"),
+    }
+
+
+def print_serve_rows(s: dict) -> None:
+    print(row("serve: prose edit on screen", s["serve"]))
+    print(row("serve --dirty --no-strict: prose edit on screen", s["dirty"]))
+
+
+def print_serve_ratios(s: dict) -> None:
+    print(
+        "serve: prose edit on screen, median "
+        f"{statistics.median(s['serve']):.2f} s, with --dirty --no-strict "
+        f"{statistics.median(s['dirty']):.2f} s (target <= 1 s)"
+    )
+    print(f"snippet runs during serve edits: {s['runs']} (target 0)")
+
+
 def serve_only(runs: int) -> None:
-    """Measure only the serve rows: plain `mkdocs serve` and
-    `mkdocs serve --dirty --no-strict`, in a copy with the warm cache."""
+    """Measure only the serve rows, in a copy with the warm cache."""
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         copy_repo(repo, with_cache=True)
         warm = build(repo)
-        serve, serve_log = serve_edits(repo, runs)
-        dirty, dirty_log = serve_edits(repo, runs, "--dirty", "--no-strict")
-        serve_runs = serve_log.count("(ran)") + dirty_log.count("(ran)")
+        serve = serve_rows(repo, runs)
     print("| measurement | runs | median s | min s | max s |")
     print("|---|---|---|---|---|")
-    print(row("serve: prose edit on screen", serve))
-    print(row("serve --dirty --no-strict: prose edit on screen", dirty))
+    print_serve_rows(serve)
     print()
     print(
         f"warm build first: {warm['ran']} snippets ran, {warm['cached']} "
         f"cached, {warm['seconds']:.2f} s"
     )
-    print(
-        "serve: prose edit on screen, median "
-        f"{statistics.median(serve):.2f} s, with --dirty --no-strict "
-        f"{statistics.median(dirty):.2f} s (target <= 1 s)"
-    )
-    print(f"snippet runs during serve edits: {serve_runs} (target 0)")
+    print_serve_ratios(serve)
 
 
 def page_weight(site: Path) -> int:
@@ -271,12 +289,7 @@ def main(argv=None) -> None:
             if rel not in MEASURED and serial_out[rel] != parallel_out[rel]
         )
         weight = page_weight(repo / "site")
-        serve, serve_log = serve_edits(repo, max(args.runs, 3))
-        serve_runs = serve_log.count("(ran)")
-        dirty, dirty_log = serve_edits(
-            repo, max(args.runs, 3), "--dirty", "--no-strict"
-        )
-        serve_runs += dirty_log.count("(ran)")
+        serve = serve_rows(repo, max(args.runs, 3))
         (repo / HANDBOOK).write_text(original)
         (repo / "serve.log").unlink()
         entry = Cache(repo, repo / load(repo).cache_dir).stored(
@@ -315,8 +328,7 @@ def main(argv=None) -> None:
     )
     print(row("warm build (nothing changed)", [b["seconds"] for b in warm]))
     print(row("prose-edit build", [b["seconds"] for b in prose]))
-    print(row("serve: prose edit on screen", serve))
-    print(row("serve --dirty --no-strict: prose edit on screen", dirty))
+    print_serve_rows(serve)
     print(row("one page from an empty cache", [one_page_s]))
     print(row("pytest from an empty cache", tests))
     print()
@@ -347,12 +359,7 @@ def main(argv=None) -> None:
         + f" ({len(serial_out) - len(MEASURED)} snippets compared, "
         f"{len(MEASURED)} measuring ones left out)"
     )
-    print(
-        "serve: prose edit on screen, median "
-        f"{statistics.median(serve):.2f} s, with --dirty --no-strict "
-        f"{statistics.median(dirty):.2f} s (target <= 1 s)"
-    )
-    print(f"snippet runs during serve edits: {serve_runs} (target 0)")
+    print_serve_ratios(serve)
     print(f"lab page weight: {weight:,} bytes")
     print(f"test suite: {summary}")
     for line in failed:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from urllib.parse import urlparse
 
 import pytest
+
+from infralens import sitecheck
 
 LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode/"
 HANDBOOK = "tracks/diffsynth/handbook/vae-encode-decode/"
@@ -38,7 +39,7 @@ class Visit:
             permissions=["clipboard-read", "clipboard-write"],
         )
         self.foreign, self.errors = [], []
-        self.context.route("**/*", self._route)
+        sitecheck.local_only(self.context, self.foreign)
         self.page = self.context.new_page()
         self.page.on(
             "console",
@@ -46,17 +47,6 @@ class Visit:
         )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(base_url + path, wait_until="networkidle")
-
-    def _route(self, route):
-        host = urlparse(route.request.url).hostname
-        if (
-            route.request.url.startswith(("data:", "blob:"))
-            or host == "127.0.0.1"
-        ):
-            route.continue_()
-        else:
-            self.foreign.append(route.request.url)
-            route.abort()
 
     def close(self):
         self.context.close()

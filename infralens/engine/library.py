@@ -21,6 +21,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from infralens.engine.cache import installed_version
 from infralens.engine.source import SnippetError
 
 
@@ -206,8 +207,6 @@ class Library:
                 f"{dist} has no source repository in "
                 "infralens/engine/library.py REPOSITORIES",
             )
-        from infralens.engine.cache import installed_version
-
         version = installed_version(dist)
         QUOTED.add(top)
         if REPOSITORIES[dist].ref(version) is None:

@@ -72,11 +72,10 @@ def plan(
     With ``whole_site``, a snippet file no page embeds is an error too."""
     root_name = snippets_dir.strip("/")
     snippets_root = root / root_name
-    resolved = snippets_root.resolve()
 
     @functools.cache  # once per snippet, not for each of its directives
     def snippet_problem(snippet: str) -> str | None:
-        if not (root / snippet).resolve().is_relative_to(resolved):
+        if not within(root / snippet, snippets_root):
             return (
                 f"{snippet} leads outside the snippets folder (a symbolic "
                 "link)"
