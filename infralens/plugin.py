@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from infralens import live
 from infralens.engine import library, settings, site
 from infralens.engine.source import SnippetError
 
@@ -72,6 +73,7 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         # page file this process wrote -> (the file's stamp then, {included
         # file: its text}); kept across `mkdocs serve` rebuilds (on_startup)
         self.written_includes: dict[str, tuple[tuple, dict[str, str]]] = {}
+        self.templates = live.TemplateCode()
 
     def on_startup(self, *, command, dirty):
         """Defined so that MkDocs keeps this instance for a whole
@@ -104,6 +106,8 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
                 server.watch(str(self.root / name))
         for name in sorted(self.included):
             server.watch(str(self.root / name))
+        if self.settings.watcher == "events":
+            server = live.event_server(server, builder)
         return server
 
     def _page_path(self, src_uri: str) -> str:
@@ -117,6 +121,10 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
             "snippet engine: the build stopped, nothing "
             "was published:\n  " + "\n  ".join(str(e) for e in errors)
         )
+
+    def on_env(self, env, *, config, files):
+        env.bytecode_cache = self.templates  # rebuilds reuse compiled code
+        return env
 
     def on_files(self, files: Files, *, config) -> Files:
         started = time.perf_counter()

@@ -108,6 +108,33 @@ class ToyProject:
             eng.close()
 
 
+class ServeSession:
+    """Rebuilds as `mkdocs serve` makes them: in this process, the
+    configuration loaded again for each build, into one site folder, the
+    plugins started once."""
+
+    def __init__(self, toy, dirty: bool):
+        self.toy, self.dirty, self.started = toy, dirty, False
+
+    def build(self):
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+
+        config = load_config(
+            config_file=str(self.toy.root / "mkdocs.yml"),
+            site_dir=str(self.toy.root / "site"),
+            strict=not self.dirty,  # `serve --dirty --no-strict`
+        )
+        if not self.started:
+            config.plugins.on_startup(command="serve", dirty=self.dirty)
+            self.started = True
+        build(config, dirty=self.dirty)
+        return config
+
+    def page(self, name="index.html") -> str:
+        return (self.toy.root / "site" / name).read_text()
+
+
 @pytest.fixture
 def toy(tmp_path):
     project = ToyProject(tmp_path / "toy")

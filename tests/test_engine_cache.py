@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import ServeSession
 
 from infralens.engine import cache
 
@@ -221,33 +222,6 @@ def test_dirty_build_rerenders_a_page_whose_snippet_changed(toy):
     assert proc.returncode == 0, proc.stderr
     html = (toy.root / "site/index.html").read_text()
     assert "second output" in html and "first output" not in html
-
-
-class ServeSession:
-    """Rebuilds as `mkdocs serve` makes them: in this process, the
-    configuration loaded again for each build, into one site folder, the
-    plugins started once."""
-
-    def __init__(self, toy, dirty: bool):
-        self.toy, self.dirty, self.started = toy, dirty, False
-
-    def build(self):
-        from mkdocs.commands.build import build
-        from mkdocs.config import load_config
-
-        config = load_config(
-            config_file=str(self.toy.root / "mkdocs.yml"),
-            site_dir=str(self.toy.root / "site"),
-            strict=not self.dirty,  # `serve --dirty --no-strict`
-        )
-        if not self.started:
-            config.plugins.on_startup(command="serve", dirty=self.dirty)
-            self.started = True
-        build(config, dirty=self.dirty)
-        return config
-
-    def page(self, name="index.html") -> str:
-        return (self.toy.root / "site" / name).read_text()
 
 
 def test_serve_keeps_one_plugin_instance_across_rebuilds(toy):

@@ -23,6 +23,10 @@ class Settings:
     memory_limit_mb: int = 4096  # per snippet process
     preload: tuple[str, ...] = ("torch", "diffusers", "infralens.preload")
     jobs: int = 0  # worker processes; 0: one per core
+    # how `mkdocs serve` notices edits: "events" (the system's file
+    # events, see infralens/live.py) or "polling" (MkDocs's own watcher,
+    # for file systems that send no events)
+    watcher: str = "events"
 
     @classmethod
     def names(cls) -> list[str]:
@@ -52,6 +56,12 @@ class Settings:
                     f"{where}{f.name} must be {type(default).__name__}"
                 )
             values[f.name] = value
+        for name, allowed in CHOICES.items():
+            if name in values and values[name] not in allowed:
+                raise ValueError(
+                    f"{where}{name} must be one of {list(allowed)}, "
+                    f"not {values[name]!r}"
+                )
         return cls(**values)
 
     def engine(self, root: Path, **overrides):
@@ -70,6 +80,9 @@ class Settings:
         )
         kw.update(overrides)
         return Engine(**kw)
+
+
+CHOICES = {"watcher": ("events", "polling")}
 
 
 class _Loader(yaml.SafeLoader):

@@ -1,0 +1,90 @@
+"""Live reload under ``mkdocs serve`` driven by file events.
+
+MkDocs's live-reload server looks for changed files by polling every half
+second and then waits a tenth of a second for more changes, so an edit
+waits up to 0.6 s before its rebuild starts. The plugin's ``on_serve``
+hands MkDocs an ``EventServer`` instead: the same server, watching the
+same paths, with watchdog's observer for the platform (inotify on Linux,
+FSEvents on macOS, ReadDirectoryChangesW on Windows), which reports a
+change as it happens. ``watcher: polling`` in the plugin's options keeps
+MkDocs's own server, for file systems that send no events (some network
+and virtual-machine mounts).
+"""
+
+from __future__ import annotations
+
+import jinja2
+import watchdog.events as ev
+import watchdog.observers
+from mkdocs.livereload import LiveReloadServer
+
+# seconds without another change before the rebuild starts: an editor's
+# save can be several events (write, rename, attributes)
+SETTLE = 0.05
+
+
+# The events that mean a file changed. Event observers also report files
+# opened and closed unwritten: a build reads every page, and those reads
+# would start the next build.
+CHANGES = [
+    ev.FileCreatedEvent,
+    ev.FileModifiedEvent,
+    ev.FileMovedEvent,
+    ev.FileDeletedEvent,
+]
+
+
+class ChangeObserver(watchdog.observers.Observer):
+    """The platform's event observer, passing on only CHANGES."""
+
+    def schedule(self, event_handler, path, *, recursive=False, **kw):
+        kw.setdefault("event_filter", CHANGES)
+        return super().schedule(event_handler, path, recursive=recursive, **kw)
+
+
+class EventServer(LiveReloadServer):
+    """MkDocs's live-reload server with an event-driven file observer."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.observer = ChangeObserver()
+        self.build_delay = SETTLE
+
+
+def event_server(server: LiveReloadServer, builder) -> EventServer:
+    """An ``EventServer`` to use in place of ``server``, which has not
+    started: same address, site folder, error pages and watched paths."""
+    host, port = server.server_address[:2]
+    events = EventServer(
+        builder=builder,
+        host=host,
+        port=port,
+        root=server.root,
+        mount_path=server.mount_path,
+    )
+    events.error_handler = server.error_handler
+    # a watched file is watched through its folder: raw_path is the file
+    for watch in sorted(
+        (e.watch for e in server.observer.emitters), key=lambda w: w.raw_path
+    ):
+        events.watch(watch.raw_path, recursive=watch.is_recursive)
+    server.server_close()  # its socket was made but never bound
+    return events
+
+
+class TemplateCode(jinja2.BytecodeCache):
+    """Compiled theme templates, kept in memory from one rebuild to the
+    next. MkDocs makes a new Jinja environment for every build, which
+    compiles each template it renders again; with this cache set on it
+    (the plugin's on_env), a template whose source is unchanged is
+    loaded compiled (Jinja checks the source's checksum)."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
