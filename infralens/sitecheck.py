@@ -318,38 +318,15 @@ class _Tab:
         )
 
 
-# One page of each kind the site has, for the dark palette at phone
-# width: what the palette changes is colours, which every page shows in
-# the dark palette at desktop width; what is only on a phone's screen (the
-# navigation drawer, the header's search) is the same on every page.
-KINDS = (
-    "",  # home
-    "404.html",
-    "tracks/diffsynth/labs/",  # a section index
-    "tracks/diffsynth/labs/lab-07-vae-encode-decode/",  # a lab
-    "tracks/diffsynth/handbook/vae-encode-decode/",  # a handbook section
-    # a lab notebook
-    "tracks/diffsynth/labs/lab-07-vae-encode-decode/vae_encode_decode/",
-    "tiny-pipeline/",  # a model card
-    "contributing/",  # the guide, with its wide tables
-)
-
-
-def plan(pages: list[str], thorough: bool = False) -> list[Check]:
-    """The checks for a site with ``pages``.
-
-    Thorough (the audit script): every rule on every page in both
-    viewports and both palettes. Otherwise (the test suite), the same
-    except that the dark palette at phone width covers one page of each
-    kind (KINDS). Images are measured in the light palettes (no image
-    changes with the palette)."""
-    kinds = set(pages) if thorough else set(KINDS) & set(pages)
+def plan(pages: list[str]) -> list[Check]:
+    """The checks for a site with ``pages``: every rule on every page in
+    both viewports and both palettes; images are measured in the light
+    palette (no image changes with the palette)."""
     checks = [
         Check(page, viewport, scheme, images=scheme == "light")
         for viewport in VIEWPORTS
         for scheme in SCHEMES
         for page in pages
-        if not (viewport == "phone" and scheme == "dark") or page in kinds
     ]
     # the slowest first: the browsers finish together
     checks.sort(key=lambda c: not c.images)

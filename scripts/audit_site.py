@@ -55,7 +55,7 @@ def audit(site: Path, runs: int) -> dict:
         "sideways": {},
     }
     with sitecheck.serve(site) as url:
-        found = sitecheck.sweep(url, sitecheck.plan(pages, thorough=True))
+        found = sitecheck.sweep(url, sitecheck.plan(pages))
         for r in found:
             if r.foreign:
                 sys.exit(f"requests left localhost: {r.foreign}")
