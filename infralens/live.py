@@ -19,18 +19,20 @@ import watchdog.observers
 from mkdocs.livereload import LiveReloadServer
 
 # seconds without another change before the rebuild starts: an editor's
-# save can be several events (write, rename, attributes)
+# save can be several events (write, rename)
 SETTLE = 0.05
 
 
-# The events that mean a file changed. Event observers also report files
-# opened and closed unwritten: a build reads every page, and those reads
-# would start the next build.
+# The events that mean a file changed (attributes too: `touch` starts a
+# rebuild, as a new modification time does under polling). The inotify
+# observer (Linux) also reports files opened and closed unwritten: a build
+# reads every page, and those reads would start the next build.
 CHANGES = [
     ev.FileCreatedEvent,
     ev.FileModifiedEvent,
     ev.FileMovedEvent,
     ev.FileDeletedEvent,
+    ev.FileAttribEvent,
 ]
 
 
