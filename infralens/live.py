@@ -16,6 +16,7 @@ from __future__ import annotations
 import jinja2
 import watchdog.events as ev
 import watchdog.observers
+from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 
 # seconds without another change before the rebuild starts: an editor's
@@ -37,25 +38,51 @@ CHANGES = [
 
 
 class ChangeObserver(watchdog.observers.Observer):
-    """The platform's event observer, passing on only CHANGES."""
+    """The platform's event observer, passing on only CHANGES; a system
+    that refuses to watch (say, Linux's inotify limits reached) stops
+    `mkdocs serve` with an error that says what to set in ``config_file``.
+    """
+
+    def __init__(self, config_file: str):
+        self.config_file = config_file
+        try:
+            super().__init__()
+        except OSError as exc:
+            raise self._refused(exc) from None
 
     def schedule(self, event_handler, path, *, recursive=False, **kw):
         kw.setdefault("event_filter", CHANGES)
         return super().schedule(event_handler, path, recursive=recursive, **kw)
 
+    def start(self):
+        try:
+            super().start()
+        except OSError as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: OSError) -> PluginError:
+        return PluginError(
+            f"mkdocs serve cannot watch files through file events here "
+            f"({exc}); set `watcher: polling` under the infralens plugin "
+            f"in {self.config_file}"
+        )
+
 
 class EventServer(LiveReloadServer):
     """MkDocs's live-reload server with an event-driven file observer."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, config_file: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.observer = ChangeObserver()
+        self.observer = ChangeObserver(config_file)
         self.build_delay = SETTLE
 
 
-def event_server(server: LiveReloadServer, builder) -> EventServer:
+def event_server(
+    server: LiveReloadServer, builder, config_file: str
+) -> EventServer:
     """An ``EventServer`` to use in place of ``server``, which has not
-    started: same address, site folder, error pages and watched paths."""
+    started: same address, site folder, error pages and watched paths
+    (``config_file`` is named in its errors)."""
     host, port = server.server_address[:2]
     events = EventServer(
         builder=builder,
@@ -63,6 +90,7 @@ def event_server(server: LiveReloadServer, builder) -> EventServer:
         port=port,
         root=server.root,
         mount_path=server.mount_path,
+        config_file=config_file,
     )
     events.error_handler = server.error_handler
     # a watched file is watched through its folder: raw_path is the file

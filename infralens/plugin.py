@@ -107,7 +107,9 @@ class InfraLensPlugin(BasePlugin[InfraLensConfig]):
         for name in sorted(self.included):
             server.watch(str(self.root / name))
         if self.settings.watcher == "events":
-            server = live.event_server(server, builder)
+            server = live.event_server(
+                server, builder, config.config_file_path
+            )
         return server
 
     def _page_path(self, src_uri: str) -> str:

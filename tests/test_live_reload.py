@@ -15,6 +15,7 @@ import watchdog.observers
 from conftest import ENV, ServeSession
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 
 from infralens import live
@@ -166,3 +167,34 @@ def test_rebuilds_reuse_compiled_templates_until_one_changes(toy):
     session.build()
     html = session.page()
     assert "Second footer" in html and "First footer" not in html
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="inotify is Linux's")
+@pytest.mark.parametrize(
+    "refused, error",
+    [
+        ("InotifyFD", (24, "inotify instance limit reached")),  # on_serve
+        ("InotifyWatchGroup", (28, "inotify watch limit reached")),  # start
+    ],
+)
+def test_a_system_that_refuses_file_events_gets_a_clear_error(
+    toy, monkeypatch, refused, error
+):
+    import watchdog.observers.inotify as inotify
+
+    def refuse(*args, **kwargs):
+        raise OSError(*error)
+
+    monkeypatch.setattr(inotify, refused, refuse)
+    with pytest.raises(PluginError) as err:
+        _, result = served(toy)
+        try:
+            result.observer.start()
+        finally:
+            result.server_close()
+    message = str(err.value)
+    assert error[1] in message
+    config = toy.root / "mkdocs.yml"
+    assert f"`watcher: polling` under the infralens plugin in {config}" in (
+        message
+    )
