@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 from infralens.engine.settings import load
@@ -61,3 +63,19 @@ def copy_repo(dest: Path, with_cache: bool = False) -> None:
     folder = load(ROOT).cache_dir  # the snippet cache, as mkdocs.yml sets it
     if with_cache and (ROOT / folder).is_dir():
         shutil.copytree(ROOT / folder, dest / folder)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str, timeout: float = 2) -> str | None:
+    """The text at ``url``, or None when it cannot be had (yet)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.read().decode()
+    except OSError:
+        return None

@@ -32,20 +32,18 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from infralens import sitecheck  # noqa: E402
-from infralens.devtools import copy_repo  # noqa: E402
+from infralens.devtools import copy_repo, fetch, free_port  # noqa: E402
 from infralens.engine.cache import Cache  # noqa: E402
 from infralens.engine.settings import load  # noqa: E402
 
@@ -149,20 +147,6 @@ def build(repo: Path) -> dict:
         "cached": int(m.group(3)),
         "engine_s": float(m.group(4)),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.read().decode()
-    except OSError:
-        return None
 
 
 # Runs in every page the benchmark's tab loads: at each frame the page

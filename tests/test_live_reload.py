@@ -4,11 +4,9 @@ reaching the served page with either."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 import watchdog.observers
@@ -19,6 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 
 from infralens import live
+from infralens.devtools import fetch, free_port
 from infralens.engine import settings
 
 
@@ -90,20 +89,6 @@ def test_unknown_watcher_is_an_error_naming_the_config(toy):
     assert "watcher must be one of ['events', 'polling']" in str(err.value)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
-
-
 @pytest.mark.parametrize("watcher", ["events", "polling"])
 def test_edits_reach_the_served_page_and_reads_start_no_build(toy, watcher):
     watcher_option(toy, watcher)
@@ -122,7 +107,7 @@ def test_edits_reach_the_served_page_and_reads_start_no_build(toy, watcher):
 
     def shows(text):
         deadline = time.monotonic() + 120
-        while text not in fetch(url):
+        while text not in (fetch(url, timeout=5) or ""):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
 
