@@ -10,7 +10,6 @@ checked by the site audit, tests/test_accessibility.py.)
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -18,13 +17,13 @@ from infralens import sitecheck
 
 LAB = "tracks/diffsynth/labs/lab-07-vae-encode-decode/"
 HANDBOOK = "tracks/diffsynth/handbook/vae-encode-decode/"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # CI sets INFRALENS_REQUIRE_BROWSER: there a missing Chromium fails
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("INFRALENS_REQUIRE_BROWSER"),
+        sitecheck.CHROMIUM is None
+        and not os.environ.get("INFRALENS_REQUIRE_BROWSER"),
         reason="Chromium not installed (apt-get install chromium)",
     ),
 ]

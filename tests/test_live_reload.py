@@ -11,8 +11,6 @@ import time
 import pytest
 import watchdog.observers
 from conftest import ENV, ServeSession
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 
@@ -39,9 +37,7 @@ def served(toy):
     returned)."""
     toy.write("docs/index.md", "---\nsnippets: demo\n---\n{{ run s.py }}\n")
     toy.write("snippets/demo/s.py", "print('hi')\n")
-    config = load_config(config_file=str(toy.root / "mkdocs.yml"))
-    config.plugins.on_startup(command="serve", dirty=False)
-    build(config)
+    config = ServeSession(toy, dirty=False).build()
     server = LiveReloadServer(
         builder=lambda: None,
         host="127.0.0.1",
